@@ -1,0 +1,108 @@
+import fastifyCors from '@fastify/cors';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import fastifyWebsocket from '@fastify/websocket';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { sql, type Kysely } from 'kysely';
+import type { ConversationBroker } from '../assistant/broker.js';
+import { DirectLineAuth } from '../channels/webchat/auth.js';
+import { directLineRoutes } from '../channels/webchat/direct-line.js';
+import { guestTokenRoute } from '../channels/webchat/guest-token.js';
+import type { DirectLineTokens } from '../channels/webchat/tokens.js';
+import type { Config } from '../core/config.js';
+import type { Database } from '../core/db/schema.js';
+import type { Logger } from '../core/logger.js';
+import type { Metrics } from '../core/metrics.js';
+import { installErrorHandler } from './error-handler.js';
+import { webPages } from './web-pages.js';
+
+export interface AppDependencies {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  db: Kysely<Database>;
+  broker: ConversationBroker;
+  tokens: DirectLineTokens;
+}
+
+/** The HTTP face of the gateway. Pure assembly: every dependency is built by the caller. */
+export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
+  const { config, metrics } = deps;
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: config.bodyLimitBytes,
+    // Our own access line below logs the route pattern, never the raw URL (stream URLs carry tokens).
+    logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: config.publicUrl !== undefined,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  installErrorHandler(app);
+
+  // Direct Line clients POST /conversations with a JSON content type and no body: read that as no body.
+  // Everything else goes through Fastify's own parser (prototype-poisoning protection included).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) =>
+    body === '' ? done(null, undefined) : parseJson(request, body as string, done),
+  );
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const seconds = reply.elapsedTime / 1000;
+    metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, seconds);
+    request.log.debug(
+      { method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request',
+    );
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: {
+        title: 'minsheng 民声 gateway',
+        description: '12345 hotline intake gateway: Direct Line 3.0 web chat, health and metrics.',
+        version: '0.1.0',
+      },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Direct Line secret or token' } },
+      },
+    },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
+  // Tokens are bearer credentials, never cookies, so any origin may call the Direct Line API.
+  await app.register(fastifyCors, {
+    origin: true,
+    allowedHeaders: ['Authorization', 'Content-Type', 'x-ms-bot-agent', 'x-requested-with'],
+    methods: ['GET', 'POST', 'OPTIONS'],
+    maxAge: 600,
+  });
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
+    try {
+      await sql`select 1`.execute(deps.db);
+      return { status: 'ready' };
+    } catch {
+      return reply.code(503).send({ error: { code: 'E_UNAVAILABLE', message: 'The database is not reachable.' } });
+    }
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
+
+  if (config.role !== 'worker') {
+    const auth = new DirectLineAuth(deps.tokens, config.directLineSecret);
+    await app.register(directLineRoutes, {
+      prefix: '/v3/directline',
+      broker: deps.broker,
+      auth,
+      publicUrl: config.publicUrl,
+    });
+    await app.register(guestTokenRoute, { broker: deps.broker, tokens: deps.tokens });
+    await app.register(webPages);
+  }
+  return app;
+}

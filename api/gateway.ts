@@ -1,0 +1,105 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { ConversationBroker } from '../assistant/broker.js';
+import { ConversationStore } from '../assistant/conversation-store.js';
+import { DirectLineTokens } from '../channels/webchat/tokens.js';
+import { LocalActivityBus, RedisActivityBus, type ActivityBus } from '../core/activity-bus.js';
+import type { Config } from '../core/config.js';
+import { openDatabase, type DatabaseHandle } from '../core/db/database.js';
+import { createLogger, type Logger } from '../core/logger.js';
+import { createMetrics } from '../core/metrics.js';
+import { createJobQueue } from '../core/queue/create-job-queue.js';
+import { DatabaseDeadLetters } from '../core/queue/dead-letters.js';
+import type { JobQueue } from '../core/queue/job-queue.js';
+import { getOrCreateSetting } from '../core/settings.js';
+import { loadFaqIndex, seedDemoFaq } from '../knowledge/faq-repository.js';
+import { buildApp } from './app.js';
+
+export interface Gateway {
+  app: FastifyInstance;
+  /** Base URL it listens on, e.g. http://127.0.0.1:3000 */
+  url: string;
+  database: DatabaseHandle;
+  queue: JobQueue;
+  broker: ConversationBroker;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+}
+
+/** Every few minutes any instance re-queues stored messages that were never answered. */
+const RECOVERY_INTERVAL_MS = 60_000;
+
+/** The composition root: builds every part from the config, in dependency order, and starts it. */
+export async function startGateway(config: Config, options: StartOptions = {}): Promise<Gateway> {
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const metrics = createMetrics();
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
+  const { db } = database;
+  const cleanups: (() => Promise<unknown>)[] = [() => database.close()];
+  const closeAll = async () => {
+    for (const cleanup of cleanups.reverse())
+      await cleanup().catch((error) => logger.warn({ err: error }, 'shutdown step failed'));
+  };
+
+  try {
+    if (config.seedDemo) {
+      const added = await seedDemoFaq(db);
+      if (added) logger.info({ added }, 'demo knowledge loaded (sample data, not official policy)');
+    }
+    const tokenSecret =
+      config.tokenSecret ??
+      (await getOrCreateSetting(db, 'directline.token_secret', () => randomBytes(48).toString('base64url')));
+    const tokens = new DirectLineTokens(tokenSecret, config.directLineTokenTtlSeconds);
+    const knowledge = await loadFaqIndex(db);
+
+    const queue = createJobQueue({
+      redisUrl: config.redisUrl,
+      redisPrefix: config.redisPrefix,
+      pool: database.pool,
+      defaults: { attempts: config.jobAttempts, backoffMs: 1000 },
+      deadLetters: new DatabaseDeadLetters(db),
+      logger,
+    });
+    cleanups.push(() => queue.stop());
+    const bus: ActivityBus = config.redisUrl
+      ? await RedisActivityBus.connect(config.redisUrl, logger, `${config.redisPrefix}:activities`)
+      : new LocalActivityBus();
+    cleanups.push(() => bus.close());
+
+    const broker = new ConversationBroker({
+      store: new ConversationStore(db),
+      queue,
+      bus,
+      knowledge,
+      logger,
+      metrics,
+      inlineTurns: config.role === 'all',
+    });
+    cleanups.push(() => broker.drain());
+
+    if (config.role !== 'api') {
+      await broker.startWorker(config.workerConcurrency);
+      await broker.recoverUnanswered();
+      const timer = setInterval(() => {
+        broker.recoverUnanswered().catch((error) => logger.warn({ err: error }, 'recovery sweep failed'));
+      }, RECOVERY_INTERVAL_MS).unref();
+      cleanups.push(async () => clearInterval(timer));
+    }
+
+    const app = await buildApp({ config, logger, metrics, db, broker, tokens });
+    cleanups.push(() => app.close());
+    const address = await app.listen({ host: config.host, port: config.port });
+    const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
+    logger.info(
+      { url, role: config.role, database: database.kind, queue: queue.kind, faq: knowledge.size },
+      'gateway listening',
+    );
+    return { app, url, database, queue, broker, close: closeAll };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}

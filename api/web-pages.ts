@@ -1,0 +1,50 @@
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import fastifyStatic from '@fastify/static';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+
+const WEB_ROOT = fileURLToPath(new URL('../web/', import.meta.url));
+const require = createRequire(import.meta.url);
+// botframework-webchat exports only its entry point (lib/index.js); the browser bundle is in dist/.
+const WEBCHAT_PACKAGE = path.resolve(path.dirname(require.resolve('botframework-webchat')), '..');
+const WEBCHAT_BUNDLE = path.join(WEBCHAT_PACKAGE, 'dist', 'webchat.js');
+const WEBCHAT_VERSION = (
+  JSON.parse(readFileSync(path.join(WEBCHAT_PACKAGE, 'package.json'), 'utf8')) as { version: string }
+).version;
+
+/** The citizen web chat page and the official Web Chat bundle, served from node_modules (no CDN). */
+export const webPages: FastifyPluginAsync = async (app) => {
+  await app.register(fastifyStatic, { root: path.join(WEB_ROOT, 'webchat'), prefix: '/webchat/', index: false });
+
+  const indexHtml = await readFile(path.join(WEB_ROOT, 'webchat', 'index.html'));
+  const sendIndex = (_: unknown, reply: FastifyReply) =>
+    reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(indexHtml);
+  app.get('/', { schema: { hide: true } }, sendIndex);
+  app.get('/webchat', { schema: { hide: true } }, sendIndex);
+
+  // 3.8 MB of JavaScript: compressed once, on first request, then served from memory.
+  let bundle: Promise<{ raw: Buffer; gzipped: Buffer }> | undefined;
+  const loadBundle = async () => {
+    const raw = await readFile(WEBCHAT_BUNDLE);
+    return { raw, gzipped: await promisify(gzip)(raw) };
+  };
+  app.get('/webchat/vendor/webchat.js', { schema: { hide: true } }, async (request, reply) => {
+    bundle ??= loadBundle();
+    const { raw, gzipped } = await bundle;
+    const etag = `"webchat-${WEBCHAT_VERSION}"`;
+    reply
+      .type('application/javascript; charset=utf-8')
+      .header('cache-control', 'public, max-age=86400')
+      .header('etag', etag);
+    reply.header('vary', 'accept-encoding');
+    if (request.headers['if-none-match'] === etag) return reply.code(304).send();
+    if (/\bgzip\b/.test(request.headers['accept-encoding'] ?? ''))
+      return reply.header('content-encoding', 'gzip').send(gzipped);
+    return reply.send(raw);
+  });
+};

@@ -1,0 +1,209 @@
+import { randomBytes } from 'node:crypto';
+import { seqOfActivityId, type Activity, type ActivityPage } from '../core/activity.js';
+import type { ActivityBus } from '../core/activity-bus.js';
+import type { Logger } from '../core/logger.js';
+import type { Metrics } from '../core/metrics.js';
+import type { Job, JobQueue } from '../core/queue/job-queue.js';
+import type { AppendResult, ConversationRecord, ConversationStore } from './conversation-store.js';
+import { messagesFor, resolveLocale } from './messages.js';
+import { BOT_ACCOUNT, runTurn, type KnowledgeLookup } from './turn.js';
+
+export const TURN_QUEUE = 'assistant-turn';
+
+export interface TurnJobData {
+  conversationId: string;
+  activityId: string;
+}
+
+export interface BrokerOptions {
+  store: ConversationStore;
+  queue: JobQueue;
+  bus: ActivityBus;
+  knowledge: KnowledgeLookup;
+  logger: Logger;
+  metrics: Metrics;
+  /**
+   * Run the turn in this process right after the message is stored and acknowledged. The queued job
+   * is then only the durable backup (delayed, and a no-op when the turn is already committed). Off for
+   * API-only instances, whose turns are all done by workers.
+   */
+  inlineTurns: boolean;
+  /** Delay of the backup job when turns run inline; long enough that it normally finds nothing to do. */
+  backupDelayMs?: number;
+}
+
+export interface ReceiveOptions {
+  /** The channel's own message id; a second message with the same id is a retry and is not stored again. */
+  channelMessageId: string | null;
+}
+
+/** Most turns one conversation runs back to back before yielding (a flood guard, not a limit on citizens). */
+const MAX_TURNS_PER_RUN = 50;
+
+/**
+ * The conversation broker: the one entry point for every channel. It stores what arrives before the
+ * channel acknowledges it, runs assistant turns through the queue, and stores and announces replies.
+ * It never sees a wire format.
+ */
+export class ConversationBroker {
+  private readonly running = new Map<string, Promise<void>>();
+
+  constructor(private readonly options: BrokerOptions) {}
+
+  async startConversation(input: {
+    channelId: string;
+    user: { id: string; name?: string };
+    locale?: string;
+  }): Promise<ConversationRecord> {
+    const locale = resolveLocale(input.locale);
+    const id = newConversationId();
+    const conversation = await this.options.store.createConversation(
+      { id, channelId: input.channelId, user: input.user, bot: { id: BOT_ACCOUNT.id, name: BOT_ACCOUNT.name }, locale },
+      {
+        type: 'message',
+        channelId: input.channelId,
+        from: BOT_ACCOUNT,
+        recipient: { id: input.user.id, name: input.user.name ?? '', role: 'user' },
+        locale,
+        textFormat: 'plain',
+        text: messagesFor(locale).welcome,
+      },
+    );
+    this.options.logger.info({ conversationId: id, channel: input.channelId }, 'conversation started');
+    return conversation;
+  }
+
+  getConversation(id: string): Promise<ConversationRecord | undefined> {
+    return this.options.store.getConversation(id);
+  }
+
+  isParticipant(conversationId: string, participantId: string): Promise<boolean> {
+    return this.options.store.isParticipant(conversationId, participantId);
+  }
+
+  activitiesAfter(conversationId: string, watermark: number, limit?: number): Promise<ActivityPage> {
+    return this.options.store.activitiesAfter(conversationId, watermark, limit);
+  }
+
+  subscribe(conversationId: string, listener: (seq: number) => void): () => void {
+    return this.options.bus.subscribe(conversationId, listener);
+  }
+
+  /**
+   * Persists an inbound activity and queues its turn. When this resolves the message is durable and the
+   * channel may acknowledge it; a retry of the same channel message returns the stored one.
+   */
+  async receive(activity: Activity, { channelMessageId }: ReceiveOptions): Promise<AppendResult> {
+    const { store, queue, metrics, logger, bus } = this.options;
+    const result = await store.appendInbound(activity, channelMessageId);
+    const conversationId = activity.conversation.id;
+    const log = logger.child({ conversationId, channel: activity.channelId, activityId: result.activity.id });
+    if (result.duplicate) {
+      metrics.duplicateActivities.inc({ channel: activity.channelId });
+      log.info('duplicate inbound activity ignored');
+    } else {
+      metrics.activitiesReceived.inc({ channel: activity.channelId });
+      await bus.publish(conversationId, seqOfActivityId(result.activity.id));
+    }
+    // Queued even for a retry: if the first attempt stored the message but failed before queueing, this
+    // is what gets it answered. The dedupe key makes a second job for the same activity a no-op.
+    await queue.send<TurnJobData>(
+      TURN_QUEUE,
+      { conversationId, activityId: result.activity.id },
+      { dedupeKey: result.activity.id, delayMs: this.options.inlineTurns ? (this.options.backupDelayMs ?? 5000) : 0 },
+    );
+    if (this.options.inlineTurns && !result.duplicate) {
+      setImmediate(() => {
+        this.processConversation(conversationId).catch((error: unknown) =>
+          log.warn({ err: error }, 'inline turn failed; the queued job will retry it'),
+        );
+      });
+    }
+    return result;
+  }
+
+  /** Queue handler for `TURN_QUEUE`. */
+  async handleTurnJob(job: Job<TurnJobData>): Promise<void> {
+    await this.processConversation(job.data.conversationId);
+  }
+
+  /** Registers the turn worker on the queue. */
+  async startWorker(concurrency: number): Promise<void> {
+    await this.options.queue.work<TurnJobData>(TURN_QUEUE, (job) => this.handleTurnJob(job), { concurrency });
+  }
+
+  /**
+   * Queues turns for inbound activities that were stored but never answered (a process died between
+   * acknowledging and answering, or the queue lost the job). Safe to run at any time on any instance.
+   */
+  async recoverUnanswered(olderThanMs = 10_000): Promise<number> {
+    const pending = await this.options.store.conversationsWithUnansweredInbound(olderThanMs);
+    for (const { conversationId, activityId } of pending) {
+      await this.options.queue.send<TurnJobData>(TURN_QUEUE, { conversationId, activityId }, { dedupeKey: activityId });
+    }
+    if (pending.length) this.options.logger.warn({ count: pending.length }, 're-queued unanswered inbound activities');
+    return pending.length;
+  }
+
+  /**
+   * Answers every pending inbound activity of a conversation, oldest first. Runs for one conversation
+   * at a time in this process; across processes the optimistic commit keeps turns from doubling.
+   */
+  processConversation(conversationId: string): Promise<void> {
+    const previous = this.running.get(conversationId) ?? Promise.resolve();
+    const next = previous.catch(() => {}).then(() => this.answerPending(conversationId));
+    this.running.set(conversationId, next);
+    void next
+      .finally(() => {
+        if (this.running.get(conversationId) === next) this.running.delete(conversationId);
+      })
+      .catch(() => {});
+    return next;
+  }
+
+  /** Waits for the turns this process is running (graceful shutdown). */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.running.values()]);
+  }
+
+  private async answerPending(conversationId: string): Promise<void> {
+    const { store, knowledge, bus, metrics, logger } = this.options;
+    for (let i = 0; i < MAX_TURNS_PER_RUN; i++) {
+      const snapshot = await store.loadTurnSnapshot(conversationId);
+      const inbound = snapshot?.pending[0];
+      if (!snapshot || !inbound) return;
+      const started = performance.now();
+      // While an agent owns the conversation the bot stays silent; the message is only marked handled.
+      const result =
+        snapshot.conversation.mode === 'bot'
+          ? runTurn(
+              { activity: inbound, state: snapshot.state, conversationLocale: snapshot.conversation.locale },
+              knowledge,
+            )
+          : { replies: [], state: snapshot.state };
+      const commit = await store.commitTurn({
+        inbound,
+        expectedStateVersion: snapshot.stateVersion,
+        state: result.state,
+        replies: result.replies,
+      });
+      metrics.turnDuration.observe(
+        { outcome: commit.committed ? 'committed' : 'stale' },
+        (performance.now() - started) / 1000,
+      );
+      if (commit.committed) {
+        logger.debug({ conversationId, activityId: inbound.id, replies: commit.replies.length }, 'turn committed');
+        if (commit.replies.length) await bus.publish(conversationId, commit.lastSeq);
+      }
+    }
+    logger.warn({ conversationId }, 'conversation has more pending activities than one run answers; continuing later');
+    await this.options.queue.send<TurnJobData>(
+      TURN_QUEUE,
+      { conversationId, activityId: `${conversationId}|more` },
+      {},
+    );
+  }
+}
+
+/** 22 url-safe characters: unguessable, and safe in a URL path. */
+const newConversationId = () => randomBytes(16).toString('base64url');

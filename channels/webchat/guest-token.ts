@@ -1,0 +1,47 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { ConversationBroker } from '../../assistant/broker.js';
+import type { DirectLineTokens } from './tokens.js';
+import { WEBCHAT_CHANNEL, emptyBodyIsEmptyObject, newUserId } from './direct-line.js';
+import { ErrorBody } from './schemas.js';
+
+export interface GuestTokenOptions {
+  broker: ConversationBroker;
+  tokens: DirectLineTokens;
+}
+
+const GuestSession = Type.Object({
+  conversationId: Type.String(),
+  token: Type.String(),
+  expires_in: Type.Integer(),
+  userId: Type.String(),
+});
+
+/**
+ * The web chat page's own token endpoint. Citizens are anonymous guests: each call opens a new
+ * conversation and returns a token for it alone, so the page never holds the Direct Line secret.
+ */
+export const guestTokenRoute: FastifyPluginAsyncTypebox<GuestTokenOptions> = async (app, { broker, tokens }) => {
+  app.post(
+    '/webchat/token',
+    {
+      schema: {
+        tags: ['Web chat'],
+        summary: 'Open a conversation for an anonymous citizen and return its Direct Line token',
+        body: Type.Optional(Type.Object({ locale: Type.Optional(Type.String({ maxLength: 35 })) })),
+        response: { 200: GuestSession, 400: ErrorBody, 413: ErrorBody },
+      },
+      preValidation: emptyBodyIsEmptyObject,
+    },
+    async (request) => {
+      const userId = newUserId();
+      const conversation = await broker.startConversation({
+        channelId: WEBCHAT_CHANNEL,
+        user: { id: userId },
+        locale: request.body?.locale,
+      });
+      const { token, expiresIn } = tokens.issue(conversation.id, userId);
+      return { conversationId: conversation.id, token, expires_in: expiresIn, userId };
+    },
+  );
+};

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  it('runs on embedded defaults when nothing is set', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ port: 3000, dataDir: './data', role: 'all', seedDemo: true, logLevel: 'info' });
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.redisUrl).toBeUndefined();
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ DATABASE_URL: '', PORT: '' }).port).toBe(3000);
+  });
+
+  it.each([
+    ['PORT', 'eighty'],
+    ['PORT', '70000'],
+    ['DATABASE_URL', 'mysql://localhost/db'],
+    ['REDIS_URL', 'localhost:6379'],
+    ['MINSHENG_ROLE', 'both'],
+    ['LOG_LEVEL', 'loud'],
+    ['MINSHENG_TOKEN_SECRET', 'short'],
+    ['MINSHENG_SEED_DEMO', 'maybe'],
+  ])('stops with a message naming %s for the bad value %j', (variable, value) => {
+    expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(`^Invalid configuration: ${variable}: `));
+  });
+
+  it('reads real services and roles', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://u@db:5432/minsheng',
+      REDIS_URL: 'redis://redis:6379',
+      MINSHENG_ROLE: 'worker',
+      MINSHENG_SEED_DEMO: 'false',
+      PUBLIC_URL: 'https://12345.example.gov.cn/',
+    });
+    expect(config).toMatchObject({ role: 'worker', seedDemo: false, publicUrl: 'https://12345.example.gov.cn' });
+  });
+});

@@ -1,0 +1,111 @@
+import { z } from 'zod';
+
+/** Raised when the environment holds a value the gateway cannot start with. Names the variable. */
+export class ConfigError extends Error {
+  readonly code = 'E_CONFIG';
+  constructor(
+    readonly variable: string,
+    detail: string,
+  ) {
+    super(`Invalid configuration: ${variable}: ${detail}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+
+const url = (protocols: string[]) =>
+  z.string().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a URL starting with ${protocols.map((p) => p + '//').join(' or ')}`,
+  );
+
+/** Every variable the gateway reads, with its default. The README lists the same table. */
+const schema = z.object({
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: port.default(3000),
+  PUBLIC_URL: url(['http:', 'https:']).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+  MINSHENG_DATA_DIR: z.string().min(1).default('./data'),
+  REDIS_URL: url(['redis:', 'rediss:']).optional(),
+  MINSHENG_REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, dot, dash or underscore')
+    .default('minsheng'),
+  MINSHENG_ROLE: z.enum(['all', 'api', 'worker']).default('all'),
+  MINSHENG_SEED_DEMO: bool.default(true),
+  MINSHENG_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  DIRECTLINE_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  DIRECTLINE_TOKEN_TTL_SECONDS: positiveInt.max(86_400).default(3600),
+  BODY_LIMIT_BYTES: positiveInt.max(64 * 1024 * 1024).default(256 * 1024),
+  WORKER_CONCURRENCY: positiveInt.max(256).default(8),
+  JOB_ATTEMPTS: positiveInt.max(50).default(5),
+});
+
+export type Env = z.input<typeof schema>;
+
+/** Names of every environment variable the gateway reads. */
+export const CONFIG_VARIABLES = Object.keys(schema.shape) as (keyof Env)[];
+
+export interface Config {
+  host: string;
+  port: number;
+  publicUrl?: string;
+  logLevel: z.output<typeof schema>['LOG_LEVEL'];
+  databaseUrl?: string;
+  dataDir: string;
+  redisUrl?: string;
+  /** Prefix of every Redis key and channel the gateway uses. */
+  redisPrefix: string;
+  /** `api` serves HTTP only, `worker` runs queue workers only, `all` does both in one process. */
+  role: 'all' | 'api' | 'worker';
+  seedDemo: boolean;
+  tokenSecret?: string;
+  directLineSecret?: string;
+  directLineTokenTtlSeconds: number;
+  bodyLimitBytes: number;
+  workerConcurrency: number;
+  jobAttempts: number;
+}
+
+/** Builds the one validated config object. The only place that reads the environment. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // An empty variable means "not set", as in most twelve-factor tooling.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(String(issue.path[0] ?? 'environment'), issue.message);
+  }
+  const e = parsed.data;
+  return {
+    host: e.HOST,
+    port: e.PORT,
+    publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
+    logLevel: e.LOG_LEVEL,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.MINSHENG_DATA_DIR,
+    redisUrl: e.REDIS_URL,
+    redisPrefix: e.MINSHENG_REDIS_PREFIX,
+    role: e.MINSHENG_ROLE,
+    seedDemo: e.MINSHENG_SEED_DEMO,
+    tokenSecret: e.MINSHENG_TOKEN_SECRET,
+    directLineSecret: e.DIRECTLINE_SECRET,
+    directLineTokenTtlSeconds: e.DIRECTLINE_TOKEN_TTL_SECONDS,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    workerConcurrency: e.WORKER_CONCURRENCY,
+    jobAttempts: e.JOB_ATTEMPTS,
+  };
+}

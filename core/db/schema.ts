@@ -1,0 +1,91 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+/** A timestamptz with a database default: optional on insert. */
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+/** jsonb columns: read as parsed values, written as JSON text (pg would send arrays as SQL arrays). */
+type Json<T> = ColumnType<T, string, string>;
+
+export interface ConversationsTable {
+  id: string;
+  channel_id: string;
+  /** Highest activity sequence number so far; the Direct Line watermark is this number. */
+  last_seq: Generated<number>;
+  /** `bot` while the assistant answers, `agent` while a human owns the conversation. */
+  mode: Generated<'bot' | 'agent'>;
+  locale: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ParticipantsTable {
+  conversation_id: string;
+  id: string;
+  role: 'user' | 'bot' | 'agent';
+  name: string | null;
+  joined_at: Timestamp;
+}
+
+export interface ActivitiesTable {
+  id: string;
+  conversation_id: string;
+  seq: number;
+  direction: 'inbound' | 'outbound';
+  channel_id: string;
+  /** The channel's own id for an inbound message (WeChat MsgId, Twilio MessageSid, Direct Line client id). */
+  channel_message_id: string | null;
+  type: string;
+  from_id: string;
+  from_role: string;
+  text: string | null;
+  reply_to_id: string | null;
+  body: Json<Record<string, unknown>>;
+  created_at: Timestamp;
+  /** Inbound only: set in the transaction that stored the turn's replies. */
+  processed_at: NullableTimestamp;
+}
+
+export interface ConversationStateTable {
+  conversation_id: string;
+  state: Json<Record<string, unknown>>;
+  version: Generated<number>;
+  updated_at: Timestamp;
+}
+
+export interface KnowledgeFaqTable {
+  id: Generated<number>;
+  question: string;
+  variants: Json<string[]>;
+  answer: string;
+  source: string | null;
+  created_at: Timestamp;
+}
+
+export interface DeadLetterJobsTable {
+  id: Generated<string>;
+  queue: string;
+  job_id: string;
+  data: Json<unknown>;
+  error: string;
+  attempts: number;
+  failed_at: Timestamp;
+}
+
+export interface SettingsTable {
+  key: string;
+  value: string;
+}
+
+export interface Database {
+  conversations: ConversationsTable;
+  participants: ParticipantsTable;
+  activities: ActivitiesTable;
+  conversation_state: ConversationStateTable;
+  knowledge_faq: KnowledgeFaqTable;
+  dead_letter_jobs: DeadLetterJobsTable;
+  settings: SettingsTable;
+}
+
+export type ActivityRow = Selectable<ActivitiesTable>;
+export type NewActivityRow = Insertable<ActivitiesTable>;
+export type DeadLetterRow = Selectable<DeadLetterJobsTable>;

@@ -1,0 +1,68 @@
+/**
+ * The job queue port. Two real implementations: BullMQ on Redis (`REDIS_URL` set) and pg-boss on the
+ * gateway's own PostgreSQL/PGlite (the embedded default). Both pass one conformance suite.
+ */
+
+export interface JobOptions {
+  /** Wait this long before the first attempt. */
+  delayMs?: number;
+  /**
+   * While a job with this key is waiting, delayed, running or waiting for a retry, sending another with the
+   * same key adds nothing (`send` returns null); once it completed or finally failed, the key is free again.
+   * Used to make enqueueing idempotent (e.g. one turn per activity).
+   */
+  dedupeKey?: string;
+  /** Total attempts including the first; defaults to the queue's configured attempts. */
+  attempts?: number;
+  /**
+   * Base delay of the exponential backoff: the retry after failed attempt n waits base * 2^(n-1); 0 retries
+   * at once. A lower bound: pg-boss counts retry delays in whole seconds (rounded up) and spreads each retry
+   * over up to twice its delay.
+   */
+  backoffMs?: number;
+}
+
+export interface Job<T> {
+  id: string;
+  queue: string;
+  data: T;
+  /** 1 on the first attempt. */
+  attempt: number;
+  maxAttempts: number;
+}
+
+export type JobHandler<T> = (job: Job<T>) => Promise<void>;
+
+export interface WorkOptions {
+  /** Jobs of this queue handled at once by this process. */
+  concurrency?: number;
+}
+
+export interface JobQueue {
+  readonly kind: 'bullmq' | 'pg-boss';
+  /** Returns the job id, or null when `dedupeKey` matched a job that is still pending. */
+  send<T>(queue: string, data: T, options?: JobOptions): Promise<string | null>;
+  /** Starts handling jobs of `queue`. A handler that throws is retried with backoff; after the last
+   * attempt the job is written to the dead-letter table. */
+  work<T>(queue: string, handler: JobHandler<T>, options?: WorkOptions): Promise<void>;
+  /** Stops taking jobs, waits for running handlers to finish, and closes connections. */
+  stop(): Promise<void>;
+}
+
+export interface DeadLetter {
+  queue: string;
+  jobId: string;
+  data: unknown;
+  error: string;
+  attempts: number;
+}
+
+/** Where jobs that exhausted their attempts go (a table supervisors can read). */
+export interface DeadLetterSink {
+  record(entry: DeadLetter): Promise<void>;
+}
+
+export interface QueueDefaults {
+  attempts: number;
+  backoffMs: number;
+}

@@ -1,0 +1,16 @@
+import type { Kysely } from 'kysely';
+import type { Database } from './db/schema.js';
+
+/**
+ * A value generated once and shared by every instance on the same database (e.g. the token signing
+ * key when none is configured): the first writer wins, everyone reads the winner's value.
+ */
+export async function getOrCreateSetting(db: Kysely<Database>, key: string, create: () => string): Promise<string> {
+  await db
+    .insertInto('settings')
+    .values({ key, value: create() })
+    .onConflict((oc) => oc.column('key').doNothing())
+    .execute();
+  const row = await db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirstOrThrow();
+  return row.value;
+}
