@@ -29,8 +29,8 @@ export interface StartOptions {
   logger?: Logger;
 }
 
-/** Every few minutes any instance re-queues stored messages that were never answered. */
-const RECOVERY_INTERVAL_MS = 60_000;
+/** How often each worker looks for stored messages that were never answered (an indexed, tiny query). */
+const RECOVERY_INTERVAL_MS = 5_000;
 
 /** The composition root: builds every part from the config, in dependency order, and starts it. */
 export async function startGateway(config: Config, options: StartOptions = {}): Promise<Gateway> {

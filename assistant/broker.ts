@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { seqOfActivityId, type Activity, type ActivityPage } from '../core/activity.js';
-import type { ActivityBus } from '../core/activity-bus.js';
+import type { Activity, ActivityPage } from '../core/activity.js';
+import type { ActivityBus, ActivityListener } from '../core/activity-bus.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
 import type { Job, JobQueue } from '../core/queue/job-queue.js';
@@ -23,19 +23,21 @@ export interface BrokerOptions {
   logger: Logger;
   metrics: Metrics;
   /**
-   * Run the turn in this process right after the message is stored and acknowledged. The queued job
-   * is then only the durable backup (delayed, and a no-op when the turn is already committed). Off for
-   * API-only instances, whose turns are all done by workers.
+   * Run the turn in this process right after the message is stored and acknowledged, instead of queueing
+   * it. The stored, unanswered row is the durable record: if this process dies mid-turn, the recovery
+   * sweep (`recoverUnanswered`, on every worker) queues it. Off for API-only instances, whose turns are
+   * all queued for workers.
    */
   inlineTurns: boolean;
-  /** Delay of the backup job when turns run inline; long enough that it normally finds nothing to do. */
-  backupDelayMs?: number;
 }
 
 export interface ReceiveOptions {
   /** The channel's own message id; a second message with the same id is a retry and is not stored again. */
   channelMessageId: string | null;
 }
+
+/** An unanswered message this old is assumed orphaned (its process died) and queued again. */
+export const RECOVERY_AGE_MS = 5_000;
 
 /** Most turns one conversation runs back to back before yielding (a flood guard, not a limit on citizens). */
 const MAX_TURNS_PER_RUN = 50;
@@ -85,7 +87,7 @@ export class ConversationBroker {
     return this.options.store.activitiesAfter(conversationId, watermark, limit);
   }
 
-  subscribe(conversationId: string, listener: (seq: number) => void): () => void {
+  subscribe(conversationId: string, listener: ActivityListener): () => void {
     return this.options.bus.subscribe(conversationId, listener);
   }
 
@@ -103,20 +105,21 @@ export class ConversationBroker {
       log.info('duplicate inbound activity ignored');
     } else {
       metrics.activitiesReceived.inc({ channel: activity.channelId });
-      await bus.publish(conversationId, seqOfActivityId(result.activity.id));
+      await bus.publish(conversationId, [result.activity]);
     }
-    // Queued even for a retry: if the first attempt stored the message but failed before queueing, this
-    // is what gets it answered. The dedupe key makes a second job for the same activity a no-op.
-    await queue.send<TurnJobData>(
-      TURN_QUEUE,
-      { conversationId, activityId: result.activity.id },
-      { dedupeKey: result.activity.id, delayMs: this.options.inlineTurns ? (this.options.backupDelayMs ?? 5000) : 0 },
-    );
-    if (this.options.inlineTurns && !result.duplicate) {
+    const job = { conversationId, activityId: result.activity.id };
+    if (!this.options.inlineTurns) {
+      // Queued even for a retry: if the first attempt stored the message but failed before queueing,
+      // this is what gets it answered. The dedupe key makes a second job for the same activity a no-op.
+      await queue.send<TurnJobData>(TURN_QUEUE, job, { dedupeKey: job.activityId });
+    } else {
       setImmediate(() => {
-        this.processConversation(conversationId).catch((error: unknown) =>
-          log.warn({ err: error }, 'inline turn failed; the queued job will retry it'),
-        );
+        this.processConversation(conversationId).catch(async (error: unknown) => {
+          log.warn({ err: error }, 'inline turn failed; queueing it for retries');
+          await queue.send<TurnJobData>(TURN_QUEUE, job, { dedupeKey: job.activityId }).catch((sendError: unknown) => {
+            log.error({ err: sendError }, 'could not queue the turn; the recovery sweep will');
+          });
+        });
       });
     }
     return result;
@@ -136,7 +139,7 @@ export class ConversationBroker {
    * Queues turns for inbound activities that were stored but never answered (a process died between
    * acknowledging and answering, or the queue lost the job). Safe to run at any time on any instance.
    */
-  async recoverUnanswered(olderThanMs = 10_000): Promise<number> {
+  async recoverUnanswered(olderThanMs = RECOVERY_AGE_MS): Promise<number> {
     const pending = await this.options.store.conversationsWithUnansweredInbound(olderThanMs);
     for (const { conversationId, activityId } of pending) {
       await this.options.queue.send<TurnJobData>(TURN_QUEUE, { conversationId, activityId }, { dedupeKey: activityId });
@@ -193,7 +196,10 @@ export class ConversationBroker {
       );
       if (commit.committed) {
         logger.debug({ conversationId, activityId: inbound.id, replies: commit.replies.length }, 'turn committed');
-        if (commit.replies.length) await bus.publish(conversationId, commit.lastSeq);
+        await bus.publish(conversationId, commit.replies);
+        // A message that arrives from now on starts its own run (chained after this one), so the last
+        // pending message needs no second look.
+        if (snapshot.pending.length === 1) return;
       }
     }
     logger.warn({ conversationId }, 'conversation has more pending activities than one run answers; continuing later');

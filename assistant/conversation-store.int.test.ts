@@ -92,7 +92,7 @@ for (const { kind, skip } of engines) {
         replies: [reply],
       });
       expect(first).toMatchObject({ committed: true, lastSeq: 2 });
-      expect(first.replies[0]).toMatchObject({ id: `${id}|0000002`, replyToId: activity.id });
+      expect(first.committed && first.replies[0]).toMatchObject({ id: `${id}|0000002`, replyToId: activity.id });
       const again = await store.commitTurn({
         inbound: activity,
         expectedStateVersion: snapshot.stateVersion,

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { activityId, type Activity, type ActivityPage, type StoredActivity } from '../core/activity.js';
 import type { ActivityRow, Database } from '../core/db/schema.js';
+import { AppError } from '../core/errors.js';
 import type { ConversationState } from './turn.js';
 
 export interface ConversationRecord {
@@ -24,6 +25,8 @@ export interface AppendResult {
   /** True when the channel message id was already stored: this is a retry, nothing was written. */
   duplicate: boolean;
 }
+
+export type TurnCommit = { committed: true; replies: StoredActivity[]; lastSeq: number } | { committed: false };
 
 export interface TurnSnapshot {
   conversation: ConversationRecord;
@@ -80,42 +83,41 @@ export class ConversationStore {
   }
 
   /**
-   * Stores an inbound activity once. The conversation row is locked first, so two deliveries of the same
-   * channel message serialise here and the second finds the first instead of writing.
+   * Stores an inbound activity once per channel message id, in one statement: taking the next sequence
+   * number locks the conversation row, so two deliveries of one channel message serialise and the second
+   * inserts nothing (it may leave a gap in the sequence, which readers never rely on).
    */
   async appendInbound(activity: Activity, channelMessageId: string | null): Promise<AppendResult> {
     const conversationId = activity.conversation.id;
-    return this.db.transaction().execute(async (trx) => {
-      const conversation = await trx
-        .selectFrom('conversations')
-        .select('last_seq')
-        .where('id', '=', conversationId)
-        .forUpdate()
-        .executeTakeFirstOrThrow();
-      if (channelMessageId !== null) {
-        const existing = await trx
-          .selectFrom('activities')
-          .selectAll()
-          .where('channel_id', '=', activity.channelId)
-          .where('channel_message_id', '=', channelMessageId)
-          .executeTakeFirst();
-        if (existing) return { activity: toActivity(existing), duplicate: true };
-      }
-      const [stored] = await this.insertActivities(
-        trx,
-        conversationId,
-        conversation.last_seq,
-        'inbound',
-        [activity],
-        channelMessageId,
-      );
-      await trx
-        .updateTable('conversations')
-        .set({ last_seq: conversation.last_seq + 1, updated_at: sql`now()` })
-        .where('id', '=', conversationId)
-        .execute();
-      return { activity: stored!, duplicate: false };
-    });
+    const timestamp = new Date().toISOString();
+    const body = JSON.stringify({ ...activity, timestamp });
+    const { rows } = await sql<{ body: StoredActivity }>`
+      with seq as (
+        update conversations set last_seq = last_seq + 1, updated_at = now()
+        where id = ${conversationId} returning last_seq
+      )
+      insert into activities (id, conversation_id, seq, direction, channel_id, channel_message_id, type,
+                              from_id, from_role, text, body, created_at)
+      select ${conversationId} || '|' || lpad(seq.last_seq::text, 7, '0'), ${conversationId}, seq.last_seq,
+             'inbound', ${activity.channelId}, ${channelMessageId}, ${activity.type},
+             ${activity.from.id}, ${activity.from.role ?? 'user'}, ${activity.text ?? null},
+             ${body}::jsonb || jsonb_build_object('id', ${conversationId} || '|' || lpad(seq.last_seq::text, 7, '0')),
+             ${timestamp}::timestamptz
+      from seq
+      on conflict (channel_id, channel_message_id) do nothing
+      returning body`.execute(this.db);
+    if (rows[0]) return { activity: rows[0].body, duplicate: false };
+    // Nothing inserted: a retry of a stored message, or no such conversation.
+    if (channelMessageId !== null) {
+      const existing = await this.db
+        .selectFrom('activities')
+        .select('body')
+        .where('channel_id', '=', activity.channelId)
+        .where('channel_message_id', '=', channelMessageId)
+        .executeTakeFirst();
+      if (existing) return { activity: existing.body as unknown as StoredActivity, duplicate: true };
+    }
+    throw new AppError('E_NOT_FOUND', `Conversation ${conversationId} does not exist.`);
   }
 
   /** Activities after `watermark` (a sequence number), oldest first, at most `limit`. */
@@ -131,88 +133,93 @@ export class ConversationStore {
     return { activities: rows.map(toActivity), watermark: rows.at(-1)?.seq ?? watermark };
   }
 
+  /** Everything a turn needs, in one round trip. */
   async loadTurnSnapshot(conversationId: string): Promise<TurnSnapshot | undefined> {
-    const conversation = await this.getConversation(conversationId);
-    if (!conversation) return undefined;
-    const [stateRow, pendingRows] = await Promise.all([
-      this.db
-        .selectFrom('conversation_state')
-        .select(['state', 'version'])
-        .where('conversation_id', '=', conversationId)
-        .executeTakeFirstOrThrow(),
-      this.db
-        .selectFrom('activities')
-        .selectAll()
-        .where('conversation_id', '=', conversationId)
-        .where('direction', '=', 'inbound')
-        .where('processed_at', 'is', null)
-        .orderBy('seq')
-        .execute(),
-    ]);
+    const { rows } = await sql<{
+      id: string;
+      channel_id: string;
+      mode: 'bot' | 'agent';
+      locale: string | null;
+      last_seq: number;
+      state: ConversationState;
+      version: number;
+      pending: StoredActivity[];
+    }>`
+      select c.id, c.channel_id, c.mode, c.locale, c.last_seq, s.state, s.version,
+             coalesce((select json_agg(a.body order by a.seq) from activities a
+                       where a.conversation_id = c.id and a.direction = 'inbound' and a.processed_at is null),
+                      '[]'::json) as pending
+      from conversations c join conversation_state s on s.conversation_id = c.id
+      where c.id = ${conversationId}`.execute(this.db);
+    const row = rows[0];
+    if (!row) return undefined;
     return {
-      conversation,
-      state: stateRow.state as ConversationState,
-      stateVersion: stateRow.version,
-      pending: pendingRows.map(toActivity),
+      conversation: {
+        id: row.id,
+        channelId: row.channel_id,
+        mode: row.mode,
+        locale: row.locale,
+        lastSeq: row.last_seq,
+      },
+      state: row.state,
+      stateVersion: row.version,
+      pending: row.pending,
     };
   }
 
   /**
-   * Commits one turn: the replies, the new state and the inbound activity's processed mark, together.
-   * Optimistic: when the state version moved or the activity was already answered (a concurrent or
-   * repeated run), nothing is written and `committed` is false.
+   * Commits one turn in one statement: the new state, the inbound activity's processed mark and the
+   * replies, all or nothing. Optimistic: the state version must still be the one the turn was computed
+   * from. Every commit takes the state row first, so an unchanged version also means the activity is
+   * still unanswered; a concurrent or repeated run finds the version moved and writes nothing
+   * (`committed: false`).
    */
   async commitTurn(input: {
     inbound: StoredActivity;
     expectedStateVersion: number;
     state: ConversationState;
     replies: Omit<Activity, 'conversation'>[];
-  }): Promise<{ committed: boolean; replies: StoredActivity[]; lastSeq: number }> {
+  }): Promise<TurnCommit> {
     const conversationId = input.inbound.conversation.id;
-    return this.db
-      .transaction()
-      .execute(async (trx) => {
-        const conversation = await trx
-          .selectFrom('conversations')
-          .select('last_seq')
-          .where('id', '=', conversationId)
-          .forUpdate()
-          .executeTakeFirstOrThrow();
-        const marked = await trx
-          .updateTable('activities')
-          .set({ processed_at: sql`now()` })
-          .where('id', '=', input.inbound.id)
-          .where('processed_at', 'is', null)
-          .executeTakeFirst();
-        const bumped = await trx
-          .updateTable('conversation_state')
-          .set({ state: JSON.stringify(input.state), version: input.expectedStateVersion + 1, updated_at: sql`now()` })
-          .where('conversation_id', '=', conversationId)
-          .where('version', '=', input.expectedStateVersion)
-          .executeTakeFirst();
-        if (marked.numUpdatedRows === 0n || bumped.numUpdatedRows === 0n) {
-          // Roll back the half that did apply by throwing inside the transaction.
-          throw new StaleTurn(conversation.last_seq);
-        }
-        const replies = await this.insertActivities(
-          trx,
-          conversationId,
-          conversation.last_seq,
-          'outbound',
-          input.replies.map((r) => ({ ...r, conversation: { id: conversationId }, replyToId: input.inbound.id })),
-        );
-        const lastSeq = conversation.last_seq + replies.length;
-        await trx
-          .updateTable('conversations')
-          .set({ last_seq: lastSeq, updated_at: sql`now()` })
-          .where('id', '=', conversationId)
-          .execute();
-        return { committed: true, replies, lastSeq };
-      })
-      .catch((error: unknown) => {
-        if (error instanceof StaleTurn) return { committed: false, replies: [], lastSeq: error.lastSeq };
-        throw error;
-      });
+    const count = input.replies.length;
+    // Clients order transcripts by timestamp: replies stored together get increasing ones, 1 ms apart.
+    const now = Date.now();
+    const replies = input.replies.map((r, i) => ({
+      ...r,
+      conversation: { id: conversationId },
+      replyToId: input.inbound.id,
+      timestamp: new Date(now + i).toISOString(),
+    }));
+    const { rows } = await sql<{ committed: boolean; last_seq: number | null; replies: StoredActivity[] }>`
+      with bumped as (
+        update conversation_state
+        set state = ${JSON.stringify(input.state)}::jsonb, version = version + 1, updated_at = now()
+        where conversation_id = ${conversationId} and version = ${input.expectedStateVersion}
+        returning conversation_id
+      ), marked as (
+        update activities set processed_at = now()
+        where id = ${input.inbound.id} and processed_at is null and exists (select 1 from bumped)
+        returning id
+      ), seq as (
+        update conversations set last_seq = last_seq + ${count}, updated_at = now()
+        where id = ${conversationId} and exists (select 1 from marked)
+        returning last_seq
+      ), inserted as (
+        insert into activities (id, conversation_id, seq, direction, channel_id, type, from_id, from_role, text,
+                                reply_to_id, body, created_at)
+        select ${conversationId} || '|' || lpad((seq.last_seq - ${count} + r.i)::text, 7, '0'), ${conversationId},
+               seq.last_seq - ${count} + r.i, 'outbound', r.body->>'channelId', r.body->>'type',
+               r.body->'from'->>'id', coalesce(r.body->'from'->>'role', 'bot'), r.body->>'text', ${input.inbound.id},
+               r.body || jsonb_build_object('id', ${conversationId} || '|' || lpad((seq.last_seq - ${count} + r.i)::text, 7, '0')),
+               (r.body->>'timestamp')::timestamptz
+        from seq, jsonb_array_elements(${JSON.stringify(replies)}::jsonb) with ordinality as r(body, i)
+        returning seq, body
+      )
+      select exists (select 1 from marked) as committed,
+             (select last_seq from seq) as last_seq,
+             coalesce((select json_agg(body order by seq) from inserted), '[]'::json) as replies`.execute(this.db);
+    const row = rows[0]!;
+    return row.committed ? { committed: true, replies: row.replies, lastSeq: row.last_seq! } : { committed: false };
   }
 
   /** Conversations with inbound activities older than `olderThanMs` that were never answered. */
@@ -268,12 +275,6 @@ export class ConversationStore {
       )
       .execute();
     return stored;
-  }
-}
-
-class StaleTurn extends Error {
-  constructor(readonly lastSeq: number) {
-    super('turn is stale');
   }
 }
 

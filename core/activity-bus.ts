@@ -1,26 +1,49 @@
 import { EventEmitter } from 'node:events';
 import { Redis } from 'ioredis';
+import { seqOfActivityId, type StoredActivity } from './activity.js';
 import type { Logger } from './logger.js';
 
+/** Activities just stored in a conversation, contiguous and in order. */
+export interface ActivitySignal {
+  conversationId: string;
+  activities: StoredActivity[];
+  /** Sequence number of the last of them. */
+  lastSeq: number;
+}
+
+export type ActivityListener = (signal: ActivitySignal) => void;
+
 /**
- * Tells listeners that a conversation has new activities. It carries only the conversation id and the
- * newest sequence number: readers fetch from the store, so a lost or repeated signal never loses or
- * duplicates an activity, and several gateway instances share one Redis channel.
+ * Tells listeners that a conversation has new activities, and carries them. The store stays the truth:
+ * a listener that finds a signal not continuing where it left off (a gap, a lost or reordered signal)
+ * reads the store instead, so nothing is lost or sent twice. Several gateway instances share one Redis
+ * channel.
  */
 export interface ActivityBus {
-  publish(conversationId: string, seq: number): Promise<void>;
-  subscribe(conversationId: string, listener: (seq: number) => void): () => void;
+  publish(conversationId: string, activities: StoredActivity[]): Promise<void>;
+  subscribe(conversationId: string, listener: ActivityListener): () => void;
   close(): Promise<void>;
 }
+
+const signalOf = (conversationId: string, activities: StoredActivity[]): ActivitySignal => ({
+  conversationId,
+  activities,
+  lastSeq: seqOfActivityId(activities.at(-1)!.id),
+});
 
 export class LocalActivityBus implements ActivityBus {
   private readonly emitter = new EventEmitter().setMaxListeners(0);
 
-  async publish(conversationId: string, seq: number): Promise<void> {
-    this.emitter.emit(conversationId, seq);
+  async publish(conversationId: string, activities: StoredActivity[]): Promise<void> {
+    if (activities.length) this.deliver(signalOf(conversationId, activities));
   }
 
-  subscribe(conversationId: string, listener: (seq: number) => void): () => void {
+  /** Hands a signal to this process's listeners (also used by the Redis bus for what it receives). */
+  deliver(signal: ActivitySignal): void {
+    this.emitter.emit(signal.conversationId, signal);
+  }
+
+  subscribe(conversationId: string, listener: ActivityListener): () => void {
     this.emitter.on(conversationId, listener);
     return () => this.emitter.off(conversationId, listener);
   }
@@ -44,8 +67,7 @@ export class RedisActivityBus implements ActivityBus {
     this.publisher = new Redis(redisUrl, { lazyConnect: true });
     this.subscriber = new Redis(redisUrl, { lazyConnect: true });
     this.subscriber.on('message', (_channel: string, message: string) => {
-      const split = message.lastIndexOf(' ');
-      void this.local.publish(message.slice(0, split), Number(message.slice(split + 1)));
+      this.local.deliver(JSON.parse(message) as ActivitySignal);
     });
     for (const client of [this.publisher, this.subscriber]) {
       client.on('error', (error: Error) => logger.warn({ err: error }, 'activity bus redis error'));
@@ -59,11 +81,12 @@ export class RedisActivityBus implements ActivityBus {
     return bus;
   }
 
-  async publish(conversationId: string, seq: number): Promise<void> {
-    await this.publisher.publish(this.channel, `${conversationId} ${seq}`);
+  async publish(conversationId: string, activities: StoredActivity[]): Promise<void> {
+    if (activities.length)
+      await this.publisher.publish(this.channel, JSON.stringify(signalOf(conversationId, activities)));
   }
 
-  subscribe(conversationId: string, listener: (seq: number) => void): () => void {
+  subscribe(conversationId: string, listener: ActivityListener): () => void {
     return this.local.subscribe(conversationId, listener);
   }
 

@@ -129,7 +129,7 @@ for (const setup of setups) {
           'replies after restart',
         );
       }
-      await new Promise((r) => setTimeout(r, 6000)); // past the backup job's delay
+      await new Promise((r) => setTimeout(r, 6000)); // past another recovery sweep
       for (const { conversationId, activityId } of ids) {
         const all = await list(restarted.url, conversationId);
         expect(all.filter((a) => a.replyToId === activityId)).toHaveLength(2);

@@ -153,6 +153,13 @@ describe('Direct Line bad input', () => {
     });
     expect(res.status).toBe(404);
     expect(await errorOf(res)).toMatchObject({ code: 'E_NOT_FOUND' });
+    const posted = await post('no-such-conversation', TEST_DIRECTLINE_SECRET, {
+      type: 'message',
+      text: 'x',
+      from: { id: 'u' },
+    });
+    expect(posted.status).toBe(404);
+    expect(await errorOf(posted)).toMatchObject({ code: 'E_NOT_FOUND' });
   });
 
   it('answers 400 for malformed JSON and for an activity without a type, writing nothing', async () => {

@@ -198,7 +198,9 @@ export const directLineRoutes: FastifyPluginAsyncTypebox<DirectLineOptions> = as
     },
     async (request) => {
       const caller = auth.authenticate(request);
-      const conversation = await conversationFor(caller, request.params.conversationId);
+      // No lookup first: storing the activity answers 404 itself for an unknown conversation.
+      auth.authorizeConversation(caller, request.params.conversationId);
+      const conversation = { id: request.params.conversationId };
       const body = request.body;
       // The sender is whoever the token names; a secret holder must say who is speaking.
       const fromId = caller.kind === 'token' ? caller.claims.userId : body.from?.id;

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { ConversationBroker } from '../../assistant/broker.js';
+import { seqOfActivityId } from '../../core/activity.js';
 
 const PAGE_SIZE = 200;
 /** Proxies and load balancers drop idle sockets; a ping every 30 s keeps the stream open. */
@@ -17,8 +18,10 @@ export interface StreamOptions {
 
 /**
  * Sends a conversation's activities over a Direct Line stream. On connect it replays everything after
- * the watermark (a client may post before its socket opens); afterwards every bus signal triggers a read
- * from the store. One read at a time, and `sent` only moves forward, so nothing is sent twice or skipped.
+ * the watermark (a client may post before its socket opens). Afterwards a bus signal that continues
+ * exactly where the stream is goes out as it is; any other (a gap, a reordered signal, or one arriving
+ * while a read is under way) triggers a read from the store. One read at a time, and `sent` only moves
+ * forward, so nothing is sent twice or skipped.
  */
 export function streamActivities({ socket, broker, conversationId, watermark, logger }: StreamOptions): void {
   let sent = watermark;
@@ -50,8 +53,12 @@ export function streamActivities({ socket, broker, conversationId, watermark, lo
   };
 
   // Subscribe before the first read: a signal that lands during the replay triggers another read.
-  const unsubscribe = broker.subscribe(conversationId, (seq) => {
-    if (seq > sent) void pump();
+  const unsubscribe = broker.subscribe(conversationId, ({ activities, lastSeq }) => {
+    if (lastSeq <= sent || closed) return;
+    if (!reading && seqOfActivityId(activities[0]!.id) === sent + 1) {
+      socket.send(JSON.stringify({ activities, watermark: String(lastSeq) }));
+      sent = lastSeq;
+    } else void pump();
   });
   const keepAlive = setInterval(() => socket.ping(), KEEPALIVE_MS);
   socket.on('close', () => {

@@ -51,8 +51,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     // A channel retrying a message (WeChat after 5 s, Twilio, a client re-post) must not create a second row.
     .addUniqueConstraint('activities_channel_message_key', ['channel_id', 'channel_message_id'])
     .execute();
-  // Start-up recovery looks for inbound activities whose turn never completed.
-  await sql`create index activities_unprocessed_idx on activities (created_at)
+  // Unanswered inbound activities: a handful at any time, so these partial indexes stay tiny. One serves
+  // the turn (pending messages of a conversation), the other the recovery sweep (oldest first).
+  await sql`create index activities_pending_idx on activities (conversation_id, seq)
+            where direction = 'inbound' and processed_at is null`.execute(db);
+  await sql`create index activities_unanswered_age_idx on activities (created_at)
             where direction = 'inbound' and processed_at is null`.execute(db);
 
   await db.schema
