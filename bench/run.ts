@@ -1,0 +1,109 @@
+/**
+ * `npm run bench`: the web chat turn at 1, 10 and 100 concurrent conversations, on embedded PGlite with
+ * pg-boss and on PostgreSQL with BullMQ on Redis (when reachable). Prints percentiles, turns/s and the
+ * ratio to a same-run baseline; writes the numbers to bench/results/. Never asserts timings.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import {
+  createTestDatabase,
+  deleteRedisKeys,
+  postgresUnavailable,
+  REDIS_URL,
+  redisUnavailable,
+} from '../test/support/services.js';
+import { freePort, spawnGateway, stopGracefully } from '../test/support/process.js';
+import { table } from './stats.js';
+import { measureTurns, type TurnLevelResult } from './webchat-turn.js';
+
+const SECRET = `bench-${randomUUID()}`;
+const LEVELS = [
+  { concurrency: 1, turnsEach: 200 },
+  { concurrency: 10, turnsEach: 50 },
+  { concurrency: 100, turnsEach: 10 },
+];
+
+interface Setup {
+  name: string;
+  env: Record<string, string>;
+  cleanup: () => Promise<void>;
+}
+
+async function setups(): Promise<Setup[]> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'minsheng-bench-'));
+  const list: Setup[] = [
+    {
+      name: 'PGlite + pg-boss',
+      env: { MINSHENG_DATA_DIR: dataDir },
+      cleanup: () => rm(dataDir, { recursive: true, force: true }),
+    },
+  ];
+  const skip = (await postgresUnavailable()) ?? (await redisUnavailable());
+  if (skip) {
+    console.log(`PostgreSQL + BullMQ skipped: ${skip}`);
+    return list;
+  }
+  const database = await createTestDatabase();
+  const prefix = `bench-${randomUUID()}`;
+  list.push({
+    name: 'PostgreSQL + BullMQ',
+    env: { MINSHENG_DATA_DIR: dataDir, DATABASE_URL: database.url, REDIS_URL, MINSHENG_REDIS_PREFIX: prefix },
+    cleanup: async () => {
+      await database.drop();
+      await deleteRedisKeys(prefix);
+    },
+  });
+  return list;
+}
+
+async function main() {
+  const rows: (string | number)[][] = [];
+  const results: { setup: string; levels: TurnLevelResult[] }[] = [];
+  for (const setup of await setups()) {
+    const port = await freePort();
+    process.stdout.write(`${setup.name}: starting gateway… `);
+    const gateway = await spawnGateway({ ...setup.env, DIRECTLINE_SECRET: SECRET, LOG_LEVEL: 'error' }, port);
+    console.log('ready');
+    const levels: TurnLevelResult[] = [];
+    try {
+      for (const { concurrency, turnsEach } of LEVELS) {
+        process.stdout.write(`  ${concurrency} conversation(s) x ${turnsEach} turns… `);
+        const r = await measureTurns(gateway.url, SECRET, concurrency, turnsEach);
+        console.log(`${r.turnsPerSecond.toFixed(0)} turns/s, p95 ${r.latency.p95.toFixed(1)} ms`);
+        levels.push(r);
+        rows.push([
+          setup.name,
+          concurrency,
+          r.turns,
+          r.turnsPerSecond,
+          r.latency.p50,
+          r.latency.p95,
+          r.latency.p99,
+          r.baseline.p50,
+          r.baseline.p95,
+          `${(r.latency.p50 / r.baseline.p50).toFixed(1)}x`,
+        ]);
+      }
+    } finally {
+      await stopGracefully(gateway);
+      await setup.cleanup();
+    }
+    results.push({ setup: setup.name, levels });
+  }
+  console.log('\nWeb chat turn: POST activity -> first reply on the Direct Line stream (ms)');
+  console.log('baseline: GET /healthz round trip at the same concurrency, same run\n');
+  console.log(
+    table(['setup', 'conv', 'turns', 'turns/s', 'p50', 'p95', 'p99', 'base p50', 'base p95', 'p50/base'], rows),
+  );
+  await mkdir(new URL('./results/', import.meta.url), { recursive: true });
+  const file = new URL(`./results/webchat-turn-${new Date().toISOString().replaceAll(':', '-')}.json`, import.meta.url);
+  await writeFile(file, JSON.stringify({ node: process.version, results }, null, 2));
+  console.log(`\nwritten to ${path.relative(process.cwd(), file.pathname)}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
