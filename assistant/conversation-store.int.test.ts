@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Activity } from '../core/activity.js';
+import type { Activity, StoredActivity } from '../core/activity.js';
 import { openTestDatabase, type EngineKind, type TestDatabaseHandle } from '../test/support/databases.js';
 import { postgresUnavailable } from '../test/support/services.js';
 import { ConversationStore } from './conversation-store.js';
@@ -33,6 +33,15 @@ for (const { kind, skip } of engines) {
       );
       return id;
     };
+
+    /** Commits a turn of one bot reply with state `{ turns: 1 }`. */
+    const commitOne = (activity: StoredActivity, expectedStateVersion: number, text: string) =>
+      store.commitTurn({
+        inbound: activity,
+        expectedStateVersion,
+        state: { turns: 1 },
+        replies: [{ type: 'message', channelId: 'webchat', from: { id: bot.id, name: bot.name, role: 'bot' }, text }],
+      });
 
     beforeAll(async () => {
       handle = await openTestDatabase(kind);
@@ -79,26 +88,10 @@ for (const { kind, skip } of engines) {
       const { activity } = await store.appendInbound(inbound(id, '社保卡丢了'), null);
       const snapshot = (await store.loadTurnSnapshot(id))!;
       expect(snapshot.pending.map((a) => a.id)).toEqual([activity.id]);
-      const reply = {
-        type: 'message',
-        channelId: 'webchat',
-        from: { id: bot.id, name: bot.name, role: 'bot' },
-        text: '答复',
-      };
-      const first = await store.commitTurn({
-        inbound: activity,
-        expectedStateVersion: snapshot.stateVersion,
-        state: { turns: 1 },
-        replies: [reply],
-      });
+      const first = await commitOne(activity, snapshot.stateVersion, '答复');
       expect(first).toMatchObject({ committed: true, lastSeq: 2 });
       expect(first.committed && first.replies[0]).toMatchObject({ id: `${id}|0000002`, replyToId: activity.id });
-      const again = await store.commitTurn({
-        inbound: activity,
-        expectedStateVersion: snapshot.stateVersion,
-        state: { turns: 1 },
-        replies: [reply],
-      });
+      const again = await commitOne(activity, snapshot.stateVersion, '答复');
       expect(again.committed).toBe(false);
       const after = (await store.loadTurnSnapshot(id))!;
       expect(after.pending).toEqual([]);
@@ -112,33 +105,9 @@ for (const { kind, skip } of engines) {
       const a = (await store.appendInbound(inbound(id, 'a'), null)).activity;
       const b = (await store.appendInbound(inbound(id, 'b'), null)).activity;
       const snap = (await store.loadTurnSnapshot(id))!;
-      const reply = {
-        type: 'message',
-        channelId: 'webchat',
-        from: { id: bot.id, name: bot.name, role: 'bot' },
-        text: 'r',
-      };
-      expect(
-        (
-          await store.commitTurn({
-            inbound: a,
-            expectedStateVersion: snap.stateVersion,
-            state: { turns: 1 },
-            replies: [reply],
-          })
-        ).committed,
-      ).toBe(true);
+      expect((await commitOne(a, snap.stateVersion, 'r')).committed).toBe(true);
       // b's turn was computed from the same snapshot as a's: its state is stale.
-      expect(
-        (
-          await store.commitTurn({
-            inbound: b,
-            expectedStateVersion: snap.stateVersion,
-            state: { turns: 1 },
-            replies: [reply],
-          })
-        ).committed,
-      ).toBe(false);
+      expect((await commitOne(b, snap.stateVersion, 'r')).committed).toBe(false);
       const after = (await store.loadTurnSnapshot(id))!;
       expect(after.pending.map((p) => p.id)).toEqual([b.id]);
       expect(after.conversation.lastSeq).toBe(3);

@@ -5,6 +5,7 @@ import type { ConversationBroker } from '../../assistant/broker.js';
 import type { Activity } from '../../core/activity.js';
 import { AppError } from '../../core/errors.js';
 import { DirectLineAuth, type Caller } from './auth.js';
+import type { DirectLineTokens } from './tokens.js';
 import {
   ActivitySet,
   Conversation,
@@ -38,6 +39,28 @@ export const emptyBodyIsEmptyObject = async (request: FastifyRequest) => {
 
 export const newUserId = () => `dl_${randomBytes(12).toString('base64url')}`;
 
+export interface OpenedConversation {
+  conversationId: string;
+  userId: string;
+  token: string;
+  expiresIn: number;
+}
+
+/** A new web chat conversation and a token for its user (a new anonymous id unless one is given). */
+export async function openWebChatConversation(
+  broker: ConversationBroker,
+  tokens: DirectLineTokens,
+  input: { user?: { id?: string; name?: string }; locale?: string } = {},
+): Promise<OpenedConversation> {
+  const userId = input.user?.id ?? newUserId();
+  const conversation = await broker.startConversation({
+    channelId: WEBCHAT_CHANNEL,
+    user: { id: userId, name: input.user?.name },
+    locale: input.locale,
+  });
+  return { conversationId: conversation.id, userId, ...tokens.issue(conversation.id, userId) };
+}
+
 /**
  * A Direct Line 3.0 server (the REST and WebSocket protocol of Azure Bot Service), so the official
  * botframework-webchat and botframework-directlinejs clients talk to the gateway unchanged.
@@ -55,6 +78,20 @@ export const directLineRoutes: FastifyPluginAsyncTypebox<DirectLineOptions> = as
     return url.toString();
   };
 
+  /** A conversation with its token and a stream URL that resumes after `watermark`. */
+  const conversationResponse = (
+    request: FastifyRequest,
+    conversationId: string,
+    token: string,
+    expiresIn: number,
+    watermark?: string,
+  ) => ({
+    conversationId,
+    token,
+    expires_in: expiresIn,
+    streamUrl: streamUrl(request, conversationId, token, watermark),
+  });
+
   /** The caller's conversation, after the token check (403) and the existence check (404). */
   const conversationFor = async (caller: Caller, conversationId: string) => {
     auth.authorizeConversation(caller, conversationId);
@@ -63,8 +100,9 @@ export const directLineRoutes: FastifyPluginAsyncTypebox<DirectLineOptions> = as
     return conversation;
   };
 
-  const tokenFor = (caller: Caller, conversationId: string, userId?: string) =>
-    auth.tokens.issue(conversationId, caller.kind === 'token' ? caller.claims.userId : (userId ?? newUserId()));
+  /** A fresh token for the caller's user; a secret holder reconnecting gets one for a new anonymous user. */
+  const tokenFor = (caller: Caller, conversationId: string) =>
+    auth.tokens.issue(conversationId, caller.kind === 'token' ? caller.claims.userId : newUserId());
 
   app.post(
     '/tokens/generate',
@@ -79,14 +117,8 @@ export const directLineRoutes: FastifyPluginAsyncTypebox<DirectLineOptions> = as
     },
     async (request) => {
       auth.requireSecret(auth.authenticate(request));
-      const userId = request.body?.user?.id ?? newUserId();
-      const conversation = await broker.startConversation({
-        channelId: WEBCHAT_CHANNEL,
-        user: { id: userId, name: request.body?.user?.name },
-        locale: request.body?.locale,
-      });
-      const { token, expiresIn } = auth.tokens.issue(conversation.id, userId);
-      return { conversationId: conversation.id, token, expires_in: expiresIn };
+      const { conversationId, token, expiresIn } = await openWebChatConversation(broker, auth.tokens, request.body);
+      return { conversationId, token, expires_in: expiresIn };
     },
   );
 
@@ -118,27 +150,11 @@ export const directLineRoutes: FastifyPluginAsyncTypebox<DirectLineOptions> = as
       if (caller.kind === 'token') {
         const conversation = await conversationFor(caller, caller.claims.conversationId);
         const { token, expiresIn } = tokenFor(caller, conversation.id);
-        return {
-          conversationId: conversation.id,
-          token,
-          expires_in: expiresIn,
-          streamUrl: streamUrl(request, conversation.id, token),
-        };
+        return conversationResponse(request, conversation.id, token, expiresIn);
       }
-      const userId = request.body?.user?.id ?? newUserId();
-      const conversation = await broker.startConversation({
-        channelId: WEBCHAT_CHANNEL,
-        user: { id: userId, name: request.body?.user?.name },
-        locale: request.body?.locale,
-      });
-      const { token, expiresIn } = auth.tokens.issue(conversation.id, userId);
+      const opened = await openWebChatConversation(broker, auth.tokens, request.body);
       reply.code(201);
-      return {
-        conversationId: conversation.id,
-        token,
-        expires_in: expiresIn,
-        streamUrl: streamUrl(request, conversation.id, token),
-      };
+      return conversationResponse(request, opened.conversationId, opened.token, opened.expiresIn);
     },
   );
 
@@ -157,12 +173,7 @@ export const directLineRoutes: FastifyPluginAsyncTypebox<DirectLineOptions> = as
       const caller = auth.authenticate(request);
       const conversation = await conversationFor(caller, request.params.conversationId);
       const { token, expiresIn } = tokenFor(caller, conversation.id);
-      return {
-        conversationId: conversation.id,
-        token,
-        expires_in: expiresIn,
-        streamUrl: streamUrl(request, conversation.id, token, request.query.watermark),
-      };
+      return conversationResponse(request, conversation.id, token, expiresIn, request.query.watermark);
     },
   );
 

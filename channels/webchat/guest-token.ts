@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ConversationBroker } from '../../assistant/broker.js';
 import type { DirectLineTokens } from './tokens.js';
-import { WEBCHAT_CHANNEL, emptyBodyIsEmptyObject, newUserId } from './direct-line.js';
+import { emptyBodyIsEmptyObject, openWebChatConversation } from './direct-line.js';
 import { ErrorBody } from './schemas.js';
 
 export interface GuestTokenOptions {
@@ -34,14 +34,14 @@ export const guestTokenRoute: FastifyPluginAsyncTypebox<GuestTokenOptions> = asy
       preValidation: emptyBodyIsEmptyObject,
     },
     async (request) => {
-      const userId = newUserId();
-      const conversation = await broker.startConversation({
-        channelId: WEBCHAT_CHANNEL,
-        user: { id: userId },
-        locale: request.body?.locale,
-      });
-      const { token, expiresIn } = tokens.issue(conversation.id, userId);
-      return { conversationId: conversation.id, token, expires_in: expiresIn, userId };
+      // Never a caller-chosen user id: a guest is always a new anonymous user.
+      const opened = await openWebChatConversation(broker, tokens, { locale: request.body?.locale });
+      return {
+        conversationId: opened.conversationId,
+        token: opened.token,
+        expires_in: opened.expiresIn,
+        userId: opened.userId,
+      };
     },
   );
 };

@@ -42,7 +42,15 @@ function harness(stored: number[]) {
     await bus.publish('c', added);
   };
   const sentSeqs = () => frames.flatMap((f) => f.activities.map((a) => a.text));
-  return { broker, socket, store, frames, sentSeqs, reads: () => reads };
+  const start = (watermark: number) =>
+    streamActivities({
+      socket: socket as never,
+      broker,
+      conversationId: 'c',
+      watermark,
+      logger: createLogger({ level: 'silent' }),
+    });
+  return { start, socket, store, frames, sentSeqs, reads: () => reads };
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 40));
@@ -50,13 +58,7 @@ const settle = () => new Promise((r) => setTimeout(r, 40));
 describe('streamActivities', () => {
   it('replays after the watermark, then sends contiguous signals without reading the store', async () => {
     const h = harness([1, 2, 3]);
-    streamActivities({
-      socket: h.socket as never,
-      broker: h.broker,
-      conversationId: 'c',
-      watermark: 1,
-      logger: createLogger({ level: 'silent' }),
-    });
+    h.start(1);
     await settle();
     expect(h.sentSeqs()).toEqual(['m2', 'm3']);
     const readsAfterReplay = h.reads();
@@ -70,13 +72,7 @@ describe('streamActivities', () => {
 
   it('reads the store when a signal does not continue the stream (a gap or a lost signal)', async () => {
     const h = harness([1]);
-    streamActivities({
-      socket: h.socket as never,
-      broker: h.broker,
-      conversationId: 'c',
-      watermark: 1,
-      logger: createLogger({ level: 'silent' }),
-    });
+    h.start(1);
     await settle();
     h.frames.length = 0;
     await h.store(3); // seq 2 was never announced (e.g. a duplicate left a gap, or its signal was lost)
@@ -87,13 +83,7 @@ describe('streamActivities', () => {
 
   it('sends nothing twice when signals arrive during the replay or out of order', async () => {
     const h = harness([1, 2]);
-    streamActivities({
-      socket: h.socket as never,
-      broker: h.broker,
-      conversationId: 'c',
-      watermark: 0,
-      logger: createLogger({ level: 'silent' }),
-    });
+    h.start(0);
     await h.store(3); // arrives while the replay read is under way
     await h.store(4);
     await settle();
@@ -103,13 +93,7 @@ describe('streamActivities', () => {
 
   it('stops after the socket closes', async () => {
     const h = harness([]);
-    streamActivities({
-      socket: h.socket as never,
-      broker: h.broker,
-      conversationId: 'c',
-      watermark: 0,
-      logger: createLogger({ level: 'silent' }),
-    });
+    h.start(0);
     await settle();
     h.socket.emit('close');
     await h.store(1);
