@@ -79,10 +79,6 @@ export class ConversationBroker {
     return this.options.store.getConversation(id);
   }
 
-  isParticipant(conversationId: string, participantId: string): Promise<boolean> {
-    return this.options.store.isParticipant(conversationId, participantId);
-  }
-
   activitiesAfter(conversationId: string, watermark: number, limit?: number): Promise<ActivityPage> {
     return this.options.store.activitiesAfter(conversationId, watermark, limit);
   }

@@ -52,8 +52,16 @@ for (const { kind, skip } of engines) {
     it('creates a conversation with its participants, state and welcome message', async () => {
       const id = await newConversation(true);
       expect(await store.getConversation(id)).toMatchObject({ id, channelId: 'webchat', mode: 'bot', lastSeq: 1 });
-      expect(await store.isParticipant(id, 'dl_u')).toBe(true);
-      expect(await store.isParticipant(id, 'someone-else')).toBe(false);
+      const participants = await handle.db
+        .selectFrom('participants')
+        .select(['id', 'role'])
+        .where('conversation_id', '=', id)
+        .orderBy('role', 'desc')
+        .execute();
+      expect(participants).toEqual([
+        { id: 'dl_u', role: 'user' },
+        { id: bot.id, role: 'bot' },
+      ]);
       const page = await store.activitiesAfter(id, 0);
       expect(page.watermark).toBe(1);
       expect(page.activities[0]).toMatchObject({ id: `${id}|0000001`, text: '您好' });

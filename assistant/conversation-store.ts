@@ -1,6 +1,6 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { activityId, type Activity, type ActivityPage, type StoredActivity } from '../core/activity.js';
-import type { ActivityRow, Database } from '../core/db/schema.js';
+import type { Database } from '../core/db/schema.js';
 import { AppError } from '../core/errors.js';
 import type { ConversationState } from './turn.js';
 
@@ -44,10 +44,11 @@ export class ConversationStore {
     input: NewConversation,
     welcome?: Omit<Activity, 'conversation'>,
   ): Promise<ConversationRecord> {
-    return this.db.transaction().execute(async (trx) => {
+    const lastSeq = welcome ? 1 : 0;
+    await this.db.transaction().execute(async (trx) => {
       await trx
         .insertInto('conversations')
-        .values({ id: input.id, channel_id: input.channelId, locale: input.locale ?? null })
+        .values({ id: input.id, channel_id: input.channelId, locale: input.locale ?? null, last_seq: lastSeq })
         .execute();
       await trx
         .insertInto('participants')
@@ -57,29 +58,40 @@ export class ConversationStore {
         ])
         .execute();
       await trx.insertInto('conversation_state').values({ conversation_id: input.id, state: '{}' }).execute();
-      let lastSeq = 0;
       if (welcome) {
-        await this.insertActivities(trx, input.id, 0, 'outbound', [{ ...welcome, conversation: { id: input.id } }]);
-        lastSeq = 1;
-        await trx.updateTable('conversations').set({ last_seq: lastSeq }).where('id', '=', input.id).execute();
+        const timestamp = new Date().toISOString();
+        const body: StoredActivity = {
+          ...welcome,
+          conversation: { id: input.id },
+          id: activityId(input.id, 1),
+          timestamp,
+        };
+        await trx
+          .insertInto('activities')
+          .values({
+            id: body.id,
+            conversation_id: input.id,
+            seq: 1,
+            direction: 'outbound',
+            channel_id: body.channelId,
+            type: body.type,
+            from_id: body.from.id,
+            from_role: body.from.role ?? 'bot',
+            text: body.text ?? null,
+            reply_to_id: null,
+            body: JSON.stringify(body),
+            created_at: timestamp,
+            processed_at: null,
+          })
+          .execute();
       }
-      return { id: input.id, channelId: input.channelId, mode: 'bot', locale: input.locale ?? null, lastSeq };
     });
+    return { id: input.id, channelId: input.channelId, mode: 'bot', locale: input.locale ?? null, lastSeq };
   }
 
   async getConversation(id: string): Promise<ConversationRecord | undefined> {
     const row = await this.db.selectFrom('conversations').selectAll().where('id', '=', id).executeTakeFirst();
     return row && { id: row.id, channelId: row.channel_id, mode: row.mode, locale: row.locale, lastSeq: row.last_seq };
-  }
-
-  async isParticipant(conversationId: string, participantId: string): Promise<boolean> {
-    const row = await this.db
-      .selectFrom('participants')
-      .select('id')
-      .where('conversation_id', '=', conversationId)
-      .where('id', '=', participantId)
-      .executeTakeFirst();
-    return row !== undefined;
   }
 
   /**
@@ -115,7 +127,7 @@ export class ConversationStore {
         .where('channel_id', '=', activity.channelId)
         .where('channel_message_id', '=', channelMessageId)
         .executeTakeFirst();
-      if (existing) return { activity: existing.body as unknown as StoredActivity, duplicate: true };
+      if (existing) return { activity: toActivity(existing), duplicate: true };
     }
     throw new AppError('E_NOT_FOUND', `Conversation ${conversationId} does not exist.`);
   }
@@ -124,7 +136,7 @@ export class ConversationStore {
   async activitiesAfter(conversationId: string, watermark: number, limit = 500): Promise<ActivityPage> {
     const rows = await this.db
       .selectFrom('activities')
-      .selectAll()
+      .select(['seq', 'body'])
       .where('conversation_id', '=', conversationId)
       .where('seq', '>', watermark)
       .orderBy('seq')
@@ -238,44 +250,6 @@ export class ConversationStore {
       .execute();
     return rows.map((r) => ({ conversationId: r.conversation_id, activityId: r.id }));
   }
-
-  private async insertActivities(
-    trx: Transaction<Database>,
-    conversationId: string,
-    afterSeq: number,
-    direction: 'inbound' | 'outbound',
-    activities: Activity[],
-    channelMessageId: string | null = null,
-  ): Promise<StoredActivity[]> {
-    // Clients order transcripts by timestamp: activities stored together get increasing ones, 1 ms apart.
-    const now = Date.now();
-    const stored = activities.map((activity, i): StoredActivity => ({
-      ...activity,
-      id: activityId(conversationId, afterSeq + i + 1),
-      timestamp: new Date(now + i).toISOString(),
-    }));
-    await trx
-      .insertInto('activities')
-      .values(
-        stored.map((a, i) => ({
-          id: a.id,
-          conversation_id: conversationId,
-          seq: afterSeq + i + 1,
-          direction,
-          channel_id: a.channelId,
-          channel_message_id: direction === 'inbound' ? channelMessageId : null,
-          type: a.type,
-          from_id: a.from.id,
-          from_role: a.from.role ?? (direction === 'inbound' ? 'user' : 'bot'),
-          text: a.text ?? null,
-          reply_to_id: a.replyToId ?? null,
-          body: JSON.stringify(a),
-          created_at: a.timestamp,
-        })),
-      )
-      .execute();
-    return stored;
-  }
 }
 
-const toActivity = (row: ActivityRow): StoredActivity => row.body as unknown as StoredActivity;
+const toActivity = (row: { body: unknown }): StoredActivity => row.body as StoredActivity;

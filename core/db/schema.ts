@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 
 /** A timestamptz with a database default: optional on insert. */
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -85,7 +85,3 @@ export interface Database {
   dead_letter_jobs: DeadLetterJobsTable;
   settings: SettingsTable;
 }
-
-export type ActivityRow = Selectable<ActivitiesTable>;
-export type NewActivityRow = Insertable<ActivitiesTable>;
-export type DeadLetterRow = Selectable<DeadLetterJobsTable>;
