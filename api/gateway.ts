@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { ConversationBroker } from '../assistant/broker.js';
 import { ConversationStore } from '../assistant/conversation-store.js';
 import { DirectLineTokens } from '../channels/webchat/tokens.js';
-import { LocalActivityBus, RedisActivityBus, type ActivityBus } from '../core/activity-bus.js';
+import { LocalActivityBus, type ActivityBus } from '../core/activity-bus.js';
 import type { Config } from '../core/config.js';
 import { openDatabase, type DatabaseHandle } from '../core/db/database.js';
 import { createLogger, type Logger } from '../core/logger.js';
@@ -55,7 +55,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     const tokens = new DirectLineTokens(tokenSecret, config.directLineTokenTtlSeconds);
     const knowledge = await loadFaqIndex(db);
 
-    const queue = createJobQueue({
+    const queue = await createJobQueue({
       redisUrl: config.redisUrl,
       redisPrefix: config.redisPrefix,
       pool: database.pool,
@@ -64,8 +64,11 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       logger,
     });
     cleanups.push(() => queue.stop());
+    // ioredis is loaded only when Redis is configured.
     const bus: ActivityBus = config.redisUrl
-      ? await RedisActivityBus.connect(config.redisUrl, logger, `${config.redisPrefix}:activities`)
+      ? await (
+          await import('../core/redis-activity-bus.js')
+        ).RedisActivityBus.connect(config.redisUrl, logger, `${config.redisPrefix}:activities`)
       : new LocalActivityBus();
     cleanups.push(() => bus.close());
 

@@ -1,7 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { Redis } from 'ioredis';
 import { seqOfActivityId, type StoredActivity } from './activity.js';
-import type { Logger } from './logger.js';
 
 /** Activities just stored in a conversation, contiguous and in order. */
 export interface ActivitySignal {
@@ -25,7 +23,7 @@ export interface ActivityBus {
   close(): Promise<void>;
 }
 
-const signalOf = (conversationId: string, activities: StoredActivity[]): ActivitySignal => ({
+export const signalOf = (conversationId: string, activities: StoredActivity[]): ActivitySignal => ({
   conversationId,
   activities,
   lastSeq: seqOfActivityId(activities.at(-1)!.id),
@@ -50,49 +48,5 @@ export class LocalActivityBus implements ActivityBus {
 
   async close(): Promise<void> {
     this.emitter.removeAllListeners();
-  }
-}
-
-/** Fan-out across gateway instances over Redis pub/sub, on one channel (few, cheap messages). */
-export class RedisActivityBus implements ActivityBus {
-  private readonly local = new LocalActivityBus();
-  private readonly publisher: Redis;
-  private readonly subscriber: Redis;
-
-  private constructor(
-    redisUrl: string,
-    private readonly channel: string,
-    logger: Logger,
-  ) {
-    this.publisher = new Redis(redisUrl, { lazyConnect: true });
-    this.subscriber = new Redis(redisUrl, { lazyConnect: true });
-    this.subscriber.on('message', (_channel: string, message: string) => {
-      this.local.deliver(JSON.parse(message) as ActivitySignal);
-    });
-    for (const client of [this.publisher, this.subscriber]) {
-      client.on('error', (error: Error) => logger.warn({ err: error }, 'activity bus redis error'));
-    }
-  }
-
-  static async connect(redisUrl: string, logger: Logger, channel = 'minsheng:activities'): Promise<RedisActivityBus> {
-    const bus = new RedisActivityBus(redisUrl, channel, logger);
-    await Promise.all([bus.publisher.connect(), bus.subscriber.connect()]);
-    await bus.subscriber.subscribe(channel);
-    return bus;
-  }
-
-  async publish(conversationId: string, activities: StoredActivity[]): Promise<void> {
-    if (activities.length)
-      await this.publisher.publish(this.channel, JSON.stringify(signalOf(conversationId, activities)));
-  }
-
-  subscribe(conversationId: string, listener: ActivityListener): () => void {
-    return this.local.subscribe(conversationId, listener);
-  }
-
-  async close(): Promise<void> {
-    await this.local.close();
-    this.subscriber.disconnect();
-    this.publisher.disconnect();
   }
 }

@@ -1,8 +1,6 @@
 import type pg from 'pg';
 import type { Logger } from '../logger.js';
-import { BullMqQueue } from './bullmq-queue.js';
 import type { DeadLetterSink, JobQueue, QueueDefaults } from './job-queue.js';
-import { PgBossQueue } from './pgboss-queue.js';
 
 export interface CreateJobQueueOptions {
   /** BullMQ on this Redis when set; otherwise pg-boss on `pool`. */
@@ -16,16 +14,16 @@ export interface CreateJobQueueOptions {
   logger: Logger;
 }
 
-/** The one place that picks the job queue implementation. Neither connects before its first use. */
-export function createJobQueue({
-  redisUrl,
-  redisPrefix,
-  pool,
-  defaults,
-  deadLetters,
-  logger,
-}: CreateJobQueueOptions): JobQueue {
-  return redisUrl
-    ? new BullMqQueue({ redisUrl, prefix: redisPrefix, defaults, deadLetters, logger })
-    : new PgBossQueue({ pool, defaults, deadLetters, logger });
+/**
+ * The one place that picks the job queue implementation. Only the chosen library is loaded (start-up
+ * stays fast); neither connects before its first use.
+ */
+export async function createJobQueue(options: CreateJobQueueOptions): Promise<JobQueue> {
+  const { redisUrl, redisPrefix, pool, defaults, deadLetters, logger } = options;
+  if (redisUrl) {
+    const { BullMqQueue } = await import('./bullmq-queue.js');
+    return new BullMqQueue({ redisUrl, prefix: redisPrefix, defaults, deadLetters, logger });
+  }
+  const { PgBossQueue } = await import('./pgboss-queue.js');
+  return new PgBossQueue({ pool, defaults, deadLetters, logger });
 }
