@@ -1,4 +1,5 @@
 import fastifyCors from '@fastify/cors';
+import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
@@ -11,6 +12,7 @@ import { directLineRoutes } from '../channels/webchat/direct-line.js';
 import { guestTokenRoute } from '../channels/webchat/guest-token.js';
 import type { DirectLineTokens } from '../channels/webchat/tokens.js';
 import type { Config } from '../core/config.js';
+import { AppError } from '../core/errors.js';
 import type { Database } from '../core/db/schema.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
@@ -24,6 +26,8 @@ export interface AppDependencies {
   db: Kysely<Database>;
   broker: ConversationBroker;
   tokens: DirectLineTokens;
+  /** Shares rate-limit counters across instances; per-instance memory without it. */
+  rateLimitRedis?: unknown;
 }
 
 /** The HTTP face of the gateway. Pure assembly: every dependency is built by the caller. */
@@ -72,6 +76,19 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
+  // Off by default; routes opt in with their own limit and key.
+  await app.register(fastifyRateLimit, {
+    global: false,
+    redis: deps.rateLimitRedis,
+    // A Redis outage must not take the citizen-facing API down with it: serve unlimited meanwhile.
+    skipOnError: true,
+    nameSpace: `${config.redisPrefix}:rate-limit:`,
+    errorResponseBuilder: (_request, context) =>
+      new AppError(
+        'E_RATE_LIMITED',
+        `Too many requests: at most ${context.max} per ${context.after}. Please wait and try again.`,
+      ),
+  });
   // Tokens are bearer credentials, never cookies, so any origin may call the Direct Line API.
   await app.register(fastifyCors, {
     origin: true,
@@ -100,8 +117,13 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       broker: deps.broker,
       auth,
       publicUrl: config.publicUrl,
+      messagesPerMinute: config.rateLimits.messagesPerMinute,
     });
-    await app.register(guestTokenRoute, { broker: deps.broker, tokens: deps.tokens });
+    await app.register(guestTokenRoute, {
+      broker: deps.broker,
+      tokens: deps.tokens,
+      perMinute: config.rateLimits.guestTokensPerMinute,
+    });
     await app.register(webPages);
   }
   return app;

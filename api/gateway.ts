@@ -92,7 +92,14 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       cleanups.push(async () => clearInterval(timer));
     }
 
-    const app = await buildApp({ config, logger, metrics, db, broker, tokens });
+    let rateLimitRedis: import('ioredis').Redis | undefined;
+    if (config.redisUrl) {
+      const { Redis } = await import('ioredis');
+      rateLimitRedis = new Redis(config.redisUrl, { connectTimeout: 2000, maxRetriesPerRequest: 1 });
+      const client = rateLimitRedis;
+      cleanups.push(async () => client.disconnect());
+    }
+    const app = await buildApp({ config, logger, metrics, db, broker, tokens, rateLimitRedis });
     cleanups.push(() => app.close());
     const address = await app.listen({ host: config.host, port: config.port });
     const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');

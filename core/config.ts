@@ -52,6 +52,8 @@ const schema = z.object({
   BODY_LIMIT_BYTES: positiveInt.max(64 * 1024 * 1024).default(256 * 1024),
   WORKER_CONCURRENCY: positiveInt.max(256).default(8),
   JOB_ATTEMPTS: positiveInt.max(50).default(5),
+  RATE_LIMIT_GUEST_TOKENS_PER_MINUTE: positiveInt.default(20),
+  RATE_LIMIT_MESSAGES_PER_MINUTE: positiveInt.default(60),
 });
 
 export type Env = z.input<typeof schema>;
@@ -78,6 +80,12 @@ export interface Config {
   bodyLimitBytes: number;
   workerConcurrency: number;
   jobAttempts: number;
+  rateLimits: {
+    /** Anonymous web chat sessions one client address may open per minute. */
+    guestTokensPerMinute: number;
+    /** Activities one conversation may post per minute. */
+    messagesPerMinute: number;
+  };
 }
 
 /** Builds the one validated config object. The only place that reads the environment. */
@@ -107,5 +115,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     workerConcurrency: e.WORKER_CONCURRENCY,
     jobAttempts: e.JOB_ATTEMPTS,
+    rateLimits: {
+      guestTokensPerMinute: e.RATE_LIMIT_GUEST_TOKENS_PER_MINUTE,
+      messagesPerMinute: e.RATE_LIMIT_MESSAGES_PER_MINUTE,
+    },
   };
 }

@@ -2,9 +2,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { eventually, startTestGateway, TEST_DIRECTLINE_SECRET, type TestGateway } from '../../test/support/gateway.js';
 
+// Tight limits, so the rate-limit tests reach them; every other test stays well below.
+const MESSAGES_PER_MINUTE = 5;
+const GUEST_TOKENS_PER_MINUTE = 3;
+
 let gw: TestGateway;
 beforeAll(async () => {
-  gw = await startTestGateway();
+  gw = await startTestGateway({
+    env: {
+      RATE_LIMIT_MESSAGES_PER_MINUTE: String(MESSAGES_PER_MINUTE),
+      RATE_LIMIT_GUEST_TOKENS_PER_MINUTE: String(GUEST_TOKENS_PER_MINUTE),
+    },
+  });
 });
 afterAll(async () => gw?.cleanup());
 
@@ -208,6 +217,34 @@ describe('Direct Line bad input', () => {
       ws.on('open', () => resolve(101));
     });
     expect(status).toBe(403);
+  });
+});
+
+describe('rate limits', () => {
+  const errorOf = async (res: Response) => ((await res.json()) as { error: { code: string } }).error;
+
+  it('answers 429 past the messages a conversation may post per minute, storing nothing more', async () => {
+    const { conversationId, token } = await openConversation();
+    for (let i = 0; i < MESSAGES_PER_MINUTE; i++) {
+      expect((await post(conversationId, token, { type: 'message', text: `第${i}条` })).status).toBe(200);
+    }
+    const before = await countActivities(conversationId);
+    const limited = await post(conversationId, token, { type: 'message', text: '刷屏' });
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(await errorOf(limited)).toMatchObject({ code: 'E_RATE_LIMITED' });
+    expect(await countActivities(conversationId)).toBe(before);
+    // Another conversation is not affected.
+    const other = await openConversation();
+    expect((await post(other.conversationId, other.token, { type: 'message', text: '你好' })).status).toBe(200);
+  });
+
+  it('answers 429 past the guest sessions one address may open per minute', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i <= GUEST_TOKENS_PER_MINUTE; i++) {
+      statuses.push((await fetch(`${gw.url}/webchat/token`, { method: 'POST' })).status);
+    }
+    expect(statuses).toEqual([...Array(GUEST_TOKENS_PER_MINUTE).fill(200), 429]);
   });
 });
 

@@ -27,6 +27,8 @@ export interface DirectLineOptions {
   auth: DirectLineAuth;
   /** Public base URL (behind a proxy); otherwise stream URLs are built from the request's host. */
   publicUrl?: string;
+  /** Activities one conversation may post per minute (429 beyond). */
+  messagesPerMinute: number;
 }
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 413: ErrorBody };
@@ -204,7 +206,16 @@ export const directLineRoutes: FastifyPluginAsyncTypebox<DirectLineOptions> = as
         summary: 'Send an activity to the bot',
         params: ConversationParams,
         body: InboundActivity,
-        response: { 200: ResourceResponse, ...errors },
+        response: { 200: ResourceResponse, ...errors, 429: ErrorBody },
+      },
+      // Per conversation, before the body is read: a flood costs neither parsing nor storage.
+      config: {
+        rateLimit: {
+          max: options.messagesPerMinute,
+          timeWindow: 60_000,
+          hook: 'onRequest',
+          keyGenerator: (request) => `messages:${(request.params as { conversationId: string }).conversationId}`,
+        },
       },
     },
     async (request) => {

@@ -8,6 +8,8 @@ import { ErrorBody } from './schemas.js';
 export interface GuestTokenOptions {
   broker: ConversationBroker;
   tokens: DirectLineTokens;
+  /** Sessions one client address may open per minute (429 beyond). */
+  perMinute: number;
 }
 
 const GuestSession = Type.Object({
@@ -21,7 +23,10 @@ const GuestSession = Type.Object({
  * The web chat page's own token endpoint. Citizens are anonymous guests: each call opens a new
  * conversation and returns a token for it alone, so the page never holds the Direct Line secret.
  */
-export const guestTokenRoute: FastifyPluginAsyncTypebox<GuestTokenOptions> = async (app, { broker, tokens }) => {
+export const guestTokenRoute: FastifyPluginAsyncTypebox<GuestTokenOptions> = async (
+  app,
+  { broker, tokens, perMinute },
+) => {
   app.post(
     '/webchat/token',
     {
@@ -29,8 +34,10 @@ export const guestTokenRoute: FastifyPluginAsyncTypebox<GuestTokenOptions> = asy
         tags: ['Web chat'],
         summary: 'Open a conversation for an anonymous citizen and return its Direct Line token',
         body: Type.Optional(Type.Object({ locale: Type.Optional(Type.String({ maxLength: 35 })) })),
-        response: { 200: GuestSession, 400: ErrorBody, 413: ErrorBody },
+        response: { 200: GuestSession, 400: ErrorBody, 413: ErrorBody, 429: ErrorBody },
       },
+      // Each call creates a conversation: limit per client address.
+      config: { rateLimit: { max: perMinute, timeWindow: 60_000, hook: 'onRequest' } },
       preValidation: emptyBodyIsEmptyObject,
     },
     async (request) => {
