@@ -128,7 +128,23 @@ export class ConversationBroker {
 
   /** Registers the turn worker on the queue. */
   async startWorker(concurrency: number): Promise<void> {
-    await this.options.queue.work<TurnJobData>(TURN_QUEUE, (job) => this.handleTurnJob(job), { concurrency });
+    const { queue, metrics } = this.options;
+    await queue.work<TurnJobData>(
+      TURN_QUEUE,
+      async (job) => {
+        try {
+          await this.handleTurnJob(job);
+          metrics.jobsProcessed.inc({ queue: TURN_QUEUE, outcome: 'completed' });
+        } catch (error) {
+          metrics.jobsProcessed.inc({
+            queue: TURN_QUEUE,
+            outcome: job.attempt < job.maxAttempts ? 'retried' : 'failed',
+          });
+          throw error;
+        }
+      },
+      { concurrency },
+    );
   }
 
   /**
@@ -140,7 +156,10 @@ export class ConversationBroker {
     for (const { conversationId, activityId } of pending) {
       await this.options.queue.send<TurnJobData>(TURN_QUEUE, { conversationId, activityId }, { dedupeKey: activityId });
     }
-    if (pending.length) this.options.logger.warn({ count: pending.length }, 're-queued unanswered inbound activities');
+    if (pending.length) {
+      this.options.metrics.turnsRecovered.inc(pending.length);
+      this.options.logger.warn({ count: pending.length }, 're-queued unanswered inbound activities');
+    }
     return pending.length;
   }
 

@@ -32,6 +32,11 @@ export function createMetrics() {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers: [registry],
     }),
+    turnsRecovered: new Counter({
+      name: 'minsheng_turns_recovered_total',
+      help: 'Stored messages found unanswered by the recovery sweep and queued again',
+      registers: [registry],
+    }),
     jobsProcessed: new Counter({
       name: 'minsheng_jobs_total',
       help: 'Queue jobs handled, by queue and outcome',

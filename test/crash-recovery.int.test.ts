@@ -127,6 +127,9 @@ for (const setup of setups) {
         ['bot', activityId],
       ]);
       expect((await list(restarted.url, conversationId)).filter((a) => a.replyToId === activityId)).toHaveLength(2);
+      // It was the job the killed instance queued that answered.
+      const metrics = await (await fetch(`${restarted.url}/metrics`)).text();
+      expect(metrics).toMatch(/minsheng_jobs_total\{queue="assistant-turn",outcome="completed"\} [1-9]/);
       await stopGracefully(restarted);
     });
 

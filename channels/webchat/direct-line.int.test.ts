@@ -258,6 +258,22 @@ describe('operations endpoints', () => {
     expect(Object.keys(openapi.paths)).toContain('/v3/directline/conversations/{conversationId}/activities');
   });
 
+  it('serves the web chat page at / and /webchat, and the Web Chat bundle gzipped from node_modules', async () => {
+    for (const path of ['/', '/webchat']) {
+      const page = await fetch(`${gw.url}${path}`);
+      expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(await page.text()).toContain('<script src="/webchat/vendor/webchat.js"></script>');
+    }
+    const bundle = await fetch(`${gw.url}/webchat/vendor/webchat.js`, { headers: { 'accept-encoding': 'gzip' } });
+    expect(bundle.status).toBe(200);
+    expect(bundle.headers.get('content-encoding')).toBe('gzip');
+    expect((await bundle.text()).length).toBeGreaterThan(1_000_000); // fetch decompresses
+    const cached = await fetch(`${gw.url}/webchat/vendor/webchat.js`, {
+      headers: { 'if-none-match': bundle.headers.get('etag')! },
+    });
+    expect(cached.status).toBe(304);
+  });
+
   it('answers unknown routes with a JSON 404', async () => {
     const res = await fetch(`${gw.url}/nope`);
     expect(res.status).toBe(404);
