@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Activity, ActivityPage } from '../core/activity.js';
+import type { Activity, ActivityPage, StoredActivity } from '../core/activity.js';
 import type { ActivityBus, ActivityListener } from '../core/activity-bus.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
@@ -92,7 +92,7 @@ export class ConversationBroker {
    * channel may acknowledge it; a retry of the same channel message returns the stored one.
    */
   async receive(activity: Activity, { channelMessageId }: ReceiveOptions): Promise<AppendResult> {
-    const { store, queue, metrics, logger, bus } = this.options;
+    const { store, queue, metrics, logger } = this.options;
     const result = await store.appendInbound(activity, channelMessageId);
     const conversationId = activity.conversation.id;
     const log = logger.child({ conversationId, channel: activity.channelId, activityId: result.activity.id });
@@ -101,7 +101,7 @@ export class ConversationBroker {
       log.info('duplicate inbound activity ignored');
     } else {
       metrics.activitiesReceived.inc({ channel: activity.channelId });
-      await bus.publish(conversationId, [result.activity]);
+      await this.announce(conversationId, [result.activity]);
     }
     const job = { conversationId, activityId: result.activity.id };
     if (!this.options.inlineTurns) {
@@ -179,13 +179,28 @@ export class ConversationBroker {
     return next;
   }
 
+  /**
+   * Tells streams about stored activities. Best effort: the store is the truth, and a stream that
+   * missed a signal catches up on its next read or reconnect, so a bus outage never fails a request.
+   */
+  private async announce(conversationId: string, activities: StoredActivity[]): Promise<void> {
+    try {
+      await this.options.bus.publish(conversationId, activities);
+    } catch (error) {
+      this.options.logger.warn(
+        { err: error, conversationId },
+        'could not announce new activities; streams catch up on their next read',
+      );
+    }
+  }
+
   /** Waits for the turns this process is running (graceful shutdown). */
   async drain(): Promise<void> {
     await Promise.allSettled([...this.running.values()]);
   }
 
   private async answerPending(conversationId: string): Promise<void> {
-    const { store, knowledge, bus, metrics, logger } = this.options;
+    const { store, knowledge, metrics, logger } = this.options;
     for (let i = 0; i < MAX_TURNS_PER_RUN; i++) {
       const snapshot = await store.loadTurnSnapshot(conversationId);
       const inbound = snapshot?.pending[0];
@@ -211,7 +226,7 @@ export class ConversationBroker {
       );
       if (commit.committed) {
         logger.debug({ conversationId, activityId: inbound.id, replies: commit.replies.length }, 'turn committed');
-        await bus.publish(conversationId, commit.replies);
+        await this.announce(conversationId, commit.replies);
         // A message that arrives from now on starts its own run (chained after this one), so the last
         // pending message needs no second look.
         if (snapshot.pending.length === 1) return;
