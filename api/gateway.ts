@@ -63,7 +63,6 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       deadLetters: new DatabaseDeadLetters(db),
       logger,
     });
-    cleanups.push(() => queue.stop());
     // ioredis is loaded only when Redis is configured.
     const bus: ActivityBus = config.redisUrl
       ? await (
@@ -81,7 +80,9 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       metrics,
       inlineTurns: config.role === 'all',
     });
+    // Cleanups run last-in first-out: stop taking jobs (running ones finish), then wait for inline turns.
     cleanups.push(() => broker.drain());
+    cleanups.push(() => queue.stop());
 
     if (config.role !== 'api') {
       await broker.startWorker(config.workerConcurrency);
@@ -92,13 +93,10 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       cleanups.push(async () => clearInterval(timer));
     }
 
-    let rateLimitRedis: import('ioredis').Redis | undefined;
-    if (config.redisUrl) {
-      const { Redis } = await import('ioredis');
-      rateLimitRedis = new Redis(config.redisUrl, { connectTimeout: 2000, maxRetriesPerRequest: 1 });
-      const client = rateLimitRedis;
-      cleanups.push(async () => client.disconnect());
-    }
+    const rateLimitRedis = config.redisUrl
+      ? new (await import('ioredis')).Redis(config.redisUrl, { connectTimeout: 2000, maxRetriesPerRequest: 1 })
+      : undefined;
+    if (rateLimitRedis) cleanups.push(async () => rateLimitRedis.disconnect());
     const app = await buildApp({ config, logger, metrics, db, broker, tokens, rateLimitRedis });
     cleanups.push(() => app.close());
     const address = await app.listen({ host: config.host, port: config.port });
