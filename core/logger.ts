@@ -23,9 +23,15 @@ export function createLogger({ level, destination }: LoggerSettings): Logger {
     formatters: {
       log: (object) => maskPiiDeep(object) as Record<string, unknown>,
     },
+    // Error messages and stacks quote whatever failed (a constraint's key, a citizen's text): mask them too.
+    serializers: { err: (error: Error) => maskPiiDeep(pino.stdSerializers.err(error)) },
     hooks: {
       logMethod(args, method) {
-        const masked = args.map((a) => (typeof a === 'string' ? maskPii(a) : a)) as Parameters<typeof method>;
+        // `logger.error(error)` would take the unmasked error message as the line's message.
+        const [first, ...rest] = args as unknown[];
+        const normalized =
+          first instanceof Error && typeof rest[0] !== 'string' ? [{ err: first }, first.message, ...rest] : args;
+        const masked = normalized.map((a) => (typeof a === 'string' ? maskPii(a) : a)) as Parameters<typeof method>;
         method.apply(this, masked);
       },
     },

@@ -36,7 +36,11 @@ describe('logger', () => {
     });
     const logger = createLogger({ level: 'info', destination: sink });
     logger.info({ phone: '13812345678', detail: { text: '身份证110105199003071234' } }, '来电 13912345678');
+    logger.error({ err: new Error('duplicate key (phone)=(13712345678)') }, 'insert failed');
+    logger.error(new Error('bad id 110105199003071235'));
     const out = lines.join('');
+    expect(out).not.toMatch(/13712345678|110105199003071235/);
+    expect(out).toContain('"msg":"bad id 1101**********1235"');
     expect(out).not.toMatch(/13812345678|13912345678|110105199003071234/);
     expect(out).toContain('139****5678');
     expect(out).toContain('1101**********1234');
