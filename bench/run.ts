@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the web chat turn at 1, 10 and 100 concurrent conversations, on embedded PGlite with
+ * `npm run bench`: the built-in embedder on LCQMC (when the shared data set is present), then the web chat turn at 1, 10 and 100 concurrent conversations, on embedded PGlite with
  * pg-boss and on PostgreSQL with BullMQ on Redis (when reachable). Prints percentiles, turns/s and the
  * ratio to a same-run baseline; writes the numbers to bench/results/. Never asserts timings.
  */
@@ -15,6 +15,8 @@ import {
   redisUnavailable,
 } from '../test/support/services.js';
 import { freePort, spawnGateway, stopGracefully } from '../test/support/process.js';
+import { BuiltinEmbedder } from '../knowledge/embedders/builtin-embedder.js';
+import { charOverlap, embeddingScore, LCQMC_PATH, loadLcqmc, splitEvaluate } from './lcqmc.js';
 import { table } from './stats.js';
 import { measureTurns, type TurnLevelResult } from './webchat-turn.js';
 
@@ -58,7 +60,43 @@ async function setups(): Promise<Setup[]> {
   return list;
 }
 
+function lcqmcSection() {
+  const pairs = loadLcqmc();
+  if (!pairs) {
+    console.log(`LCQMC skipped: ${LCQMC_PATH} not found (optional shared data set)\n`);
+    return undefined;
+  }
+  const embedder = new BuiltinEmbedder();
+  const started = performance.now();
+  const builtin = splitEvaluate(
+    pairs,
+    embeddingScore((t) => embedder.embed(t)),
+  );
+  const embedsPerSecond = (pairs.length * 2) / ((performance.now() - started) / 1000);
+  const baseline = splitEvaluate(pairs, (p) => charOverlap(p.a, p.b));
+  console.log(`LCQMC dev: ${pairs.length} pairs; threshold chosen on the first half, accuracy on the second`);
+  console.log(
+    table(
+      ['method', 'threshold', 'accuracy (1st half)', 'accuracy (2nd half)'],
+      [
+        [embedder.id, builtin.threshold.toFixed(3), builtin.trainAccuracy.toFixed(3), builtin.testAccuracy.toFixed(3)],
+        [
+          'character overlap (Jaccard)',
+          baseline.threshold.toFixed(3),
+          baseline.trainAccuracy.toFixed(3),
+          baseline.testAccuracy.toFixed(3),
+        ],
+      ],
+    ),
+  );
+  console.log(
+    `built-in embedder: ${embedsPerSecond.toFixed(0)} texts/s (one core, including the one-time dictionary load)\n`,
+  );
+  return { pairs: pairs.length, builtin, baseline, embedsPerSecond };
+}
+
 async function main() {
+  const lcqmc = lcqmcSection();
   const rows: (string | number)[][] = [];
   const results: { setup: string; levels: TurnLevelResult[] }[] = [];
   for (const setup of await setups()) {
@@ -102,8 +140,8 @@ async function main() {
     table(['setup', 'conv', 'turns', 'turns/s', 'p50', 'p95', 'p99', 'base p50', 'base p95', 'p50/base'], rows),
   );
   await mkdir(new URL('./results/', import.meta.url), { recursive: true });
-  const file = new URL(`./results/webchat-turn-${new Date().toISOString().replaceAll(':', '-')}.json`, import.meta.url);
-  await writeFile(file, JSON.stringify({ node: process.version, results }, null, 2));
+  const file = new URL(`./results/bench-${new Date().toISOString().replaceAll(':', '-')}.json`, import.meta.url);
+  await writeFile(file, JSON.stringify({ node: process.version, lcqmc, webchat: results }, null, 2));
   console.log(`\nwritten to ${path.relative(process.cwd(), file.pathname)}`);
 }
 
