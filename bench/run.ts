@@ -1,9 +1,11 @@
 /**
- * `npm run bench`: the built-in embedder on LCQMC (when the shared data set is present), then the web chat turn at 1, 10 and 100 concurrent conversations, on embedded PGlite with
+ * `npm run bench`: the built-in embedder on LCQMC (when the shared data set is present) and on the retrieval
+ * eval suite, then the web chat turn at 1, 10 and 100 concurrent conversations, on embedded PGlite with
  * pg-boss and on PostgreSQL with BullMQ on Redis (when reachable). Prints percentiles, turns/s and the
  * ratio to a same-run baseline; writes the numbers to bench/results/. Never asserts timings.
  */
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,6 +19,7 @@ import {
 import { freePort, spawnGateway, stopGracefully } from '../test/support/process.js';
 import { BuiltinEmbedder } from '../knowledge/embedders/builtin-embedder.js';
 import { charOverlap, embeddingScore, LCQMC_PATH, loadLcqmc, splitEvaluate } from './lcqmc.js';
+import { measureRetrieval } from './retrieval.js';
 import { table } from './stats.js';
 import { measureTurns, type TurnLevelResult } from './webchat-turn.js';
 
@@ -95,8 +98,38 @@ function lcqmcSection() {
   return { pairs: pairs.length, builtin, baseline, embedsPerSecond };
 }
 
+function retrievalSection() {
+  if (!existsSync(new URL('../evals/suites/retrieval-zh.yaml', import.meta.url))) {
+    console.log('retrieval skipped: evals/suites/retrieval-zh.yaml not found\n');
+    return undefined;
+  }
+  const r = measureRetrieval();
+  console.log(
+    `retrieval-zh: ${r.answerable} questions over ${r.articles} demo articles, ${r.noAnswer} without an answer` +
+      ' (built-in embedder alone, in memory: the baseline hybrid search must beat)',
+  );
+  console.log(
+    table(
+      ['hit@1', 'hit@5', 'MRR', 'reject threshold', 'no-answer rejected', 'answered correctly above it'],
+      [
+        [
+          r.hitAt1.toFixed(3),
+          r.hitAt5.toFixed(3),
+          r.mrr.toFixed(3),
+          r.threshold.toFixed(3),
+          r.noAnswerRejected.toFixed(3),
+          r.answerableAcceptedCorrect.toFixed(3),
+        ],
+      ],
+    ),
+  );
+  console.log('(threshold: the score above which 95% of correct top-1 answers lie)\n');
+  return r;
+}
+
 async function main() {
   const lcqmc = lcqmcSection();
+  const retrieval = retrievalSection();
   const rows: (string | number)[][] = [];
   const results: { setup: string; levels: TurnLevelResult[] }[] = [];
   for (const setup of await setups()) {
@@ -141,7 +174,7 @@ async function main() {
   );
   await mkdir(new URL('./results/', import.meta.url), { recursive: true });
   const file = new URL(`./results/bench-${new Date().toISOString().replaceAll(':', '-')}.json`, import.meta.url);
-  await writeFile(file, JSON.stringify({ node: process.version, lcqmc, webchat: results }, null, 2));
+  await writeFile(file, JSON.stringify({ node: process.version, lcqmc, retrieval, webchat: results }, null, 2));
   console.log(`\nwritten to ${path.relative(process.cwd(), file.pathname)}`);
 }
 
