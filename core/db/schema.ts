@@ -76,6 +76,43 @@ export interface SettingsTable {
   value: string;
 }
 
+export interface KnowledgeArticlesTable {
+  id: string;
+  domain: string;
+  title: string;
+  question: string;
+  variants: Json<string[]>;
+  answer_short: string;
+  answer_full: string;
+  department: string;
+  tags: Json<string[]>;
+  region: string;
+  status: 'draft' | 'in_review' | 'published' | 'retired';
+  effective_from: ColumnType<Date, string, string>;
+  expires_at: ColumnType<Date | null, string | null, string | null>;
+  source: Json<{ title: string; url: string | null } | null>;
+  version: Generated<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface KnowledgeChunksTable {
+  id: Generated<number>;
+  article_id: string;
+  kind: 'title' | 'question' | 'variant' | 'answer';
+  text: string;
+  /** tsvector of the jieba tokens; written with to_tsvector('simple', …). */
+  tokens: string;
+  /** pgvector; written as its text form '[…]'. */
+  embedding: ColumnType<number[], string, string>;
+  embedder: string;
+}
+
+export interface KnowledgeSynonymsTable {
+  group_id: number;
+  term: string;
+}
+
 export interface Database {
   conversations: ConversationsTable;
   participants: ParticipantsTable;
@@ -84,4 +121,7 @@ export interface Database {
   knowledge_faq: KnowledgeFaqTable;
   dead_letter_jobs: DeadLetterJobsTable;
   settings: SettingsTable;
+  knowledge_articles: KnowledgeArticlesTable;
+  knowledge_chunks: KnowledgeChunksTable;
+  knowledge_synonyms: KnowledgeSynonymsTable;
 }

@@ -73,3 +73,13 @@ export function textFeatures(text: string, weights: FeatureWeights): Map<string,
   }
   return features;
 }
+
+/**
+ * Words for full-text search: jieba search-mode tokens of the normalised text. With `minIdf`, words
+ * too common to tell documents apart (怎么, 的, 请问) are dropped, as a query should.
+ */
+export function searchTokens(text: string, minIdf = 0): string[] {
+  const { jieba, idf, unknownIdf } = loadLexicon();
+  const tokens = jieba.cutForSearch(normalizeText(text), true);
+  return [...new Set(minIdf > 0 ? tokens.filter((t) => (idf.get(t) ?? unknownIdf) >= minIdf) : tokens)];
+}
