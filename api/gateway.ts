@@ -12,10 +12,7 @@ import { createJobQueue } from '../core/queue/create-job-queue.js';
 import { DatabaseDeadLetters } from '../core/queue/dead-letters.js';
 import type { JobQueue } from '../core/queue/job-queue.js';
 import { getOrCreateSetting } from '../core/settings.js';
-import { seedDemoArticles } from '../knowledge/article-store.js';
-import { BuiltinEmbedder } from '../knowledge/embedders/builtin-embedder.js';
-import { KnowledgeSearch } from '../knowledge/search.js';
-import { loadSynonyms, seedSynonyms } from '../knowledge/synonyms.js';
+import { loadFaqIndex, seedDemoFaq } from '../knowledge/faq-repository.js';
 import { buildApp } from './app.js';
 
 export interface Gateway {
@@ -48,17 +45,15 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   };
 
   try {
-    const embedder = new BuiltinEmbedder();
-    await seedSynonyms(db);
     if (config.seedDemo) {
-      const added = await seedDemoArticles(db, embedder);
-      if (added) logger.info({ added }, 'demo knowledge base loaded (sample data, not official policy)');
+      const added = await seedDemoFaq(db);
+      if (added) logger.info({ added }, 'demo knowledge loaded (sample data, not official policy)');
     }
     const tokenSecret =
       config.tokenSecret ??
       (await getOrCreateSetting(db, 'directline.token_secret', () => randomBytes(48).toString('base64url')));
     const tokens = new DirectLineTokens(tokenSecret, config.directLineTokenTtlSeconds);
-    const knowledge = new KnowledgeSearch(db, embedder, await loadSynonyms(db));
+    const knowledge = await loadFaqIndex(db);
 
     const queue = await createJobQueue({
       redisUrl: config.redisUrl,
@@ -106,7 +101,10 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     cleanups.push(() => app.close());
     const address = await app.listen({ host: config.host, port: config.port });
     const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
-    logger.info({ url, role: config.role, database: database.kind, queue: queue.kind }, 'gateway listening');
+    logger.info(
+      { url, role: config.role, database: database.kind, queue: queue.kind, faq: knowledge.size },
+      'gateway listening',
+    );
     return { app, url, database, queue, broker, close: closeAll };
   } catch (error) {
     await closeAll();

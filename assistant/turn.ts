@@ -1,5 +1,5 @@
 import type { Activity, ChannelAccount, StoredActivity } from '../core/activity.js';
-import type { KnowledgeHit } from '../knowledge/search.js';
+import type { FaqMatch } from '../knowledge/faq-index.js';
 import { messagesFor, resolveLocale, type Locale } from './messages.js';
 
 /** What the assistant remembers between turns of one conversation (stored as jsonb). */
@@ -8,13 +8,11 @@ export interface ConversationState {
   turns?: number;
   /** Consecutive questions without an answer; after two the citizen is offered a person or a ticket. */
   misses?: number;
-  /** The article last answered with, while "did this help?" is open. */
-  lastArticleId?: string;
+  lastFaqId?: number;
 }
 
-/** Knowledge search as the broker sees it: it runs the search before the turn and hands the hits in. */
 export interface KnowledgeLookup {
-  search(text: string): Promise<KnowledgeHit[]>;
+  search(text: string): FaqMatch | undefined;
 }
 
 export interface TurnInput {
@@ -22,8 +20,6 @@ export interface TurnInput {
   state: ConversationState;
   /** The conversation's locale when it was opened (the channel's or the browser's). */
   conversationLocale?: string | null;
-  /** Knowledge hits for the activity's text, best first (empty when there is no text). */
-  hits: KnowledgeHit[];
 }
 
 export interface TurnResult {
@@ -37,23 +33,11 @@ export const BOT_ACCOUNT: ChannelAccount = { id: 'minsheng-bot', name: '12345 æ™
 const MAX_TURN_TEXT = 2000;
 
 /**
- * When to answer, ask, or admit a miss. Measured on evals/suites/retrieval-zh.yaml with the built-in
- * embedder and hybrid search: answering only when the best article's similarity is at least 0.2 and
- * beats the runner-up by 0.1 answered 44% of answerable questions at 93% precision and none of the 40
- * questions without an answer. Below that, the right article is among the top 5 in 93% of cases: ask.
- * (The knowledge issue replaces these with a calibrated confidence.)
- */
-export const DECISION = { answerMinSimilarity: 0.2, answerMinMargin: 0.1, suggestMinSimilarity: 0.15, suggestions: 3 };
-
-/** Channels whose citizens read short messages (SMS) or hear replies (voice) get the short answer form. */
-const SHORT_FORM_CHANNELS = new Set(['sms', 'voice']);
-
-/**
  * One assistant turn: pure over its inputs (no I/O), so it is tested without a database and a re-run
  * after a crash produces the same replies.
  */
-export function runTurn(input: TurnInput): TurnResult {
-  const { activity, hits } = input;
+export function runTurn(input: TurnInput, knowledge: KnowledgeLookup): TurnResult {
+  const { activity } = input;
   const locale = input.state.locale ?? resolveLocale(activity.locale ?? input.conversationLocale);
   const t = messagesFor(locale);
   const state: ConversationState = { ...input.state, locale, turns: (input.state.turns ?? 0) + 1 };
@@ -76,58 +60,41 @@ export function runTurn(input: TurnInput): TurnResult {
   }
 
   // The answer to "did this help?" closes the loop on the last answer instead of starting a search.
-  if (state.lastArticleId !== undefined && (text === t.helpfulYes || text === t.helpfulNo)) {
+  if (state.lastFaqId !== undefined && (text === t.helpfulYes || text === t.helpfulNo)) {
     const helped = text === t.helpfulYes;
     return {
       replies: [reply(helped ? t.thanks : t.notHelped)],
-      state: { ...state, lastArticleId: undefined, misses: helped ? 0 : (state.misses ?? 0) + 1 },
+      state: { ...state, lastFaqId: undefined, misses: helped ? 0 : (state.misses ?? 0) + 1 },
     };
   }
 
-  const [best, runnerUp] = hits;
-  const margin = (best?.similarity ?? 0) - (runnerUp?.similarity ?? 0);
-  if (best && best.similarity >= DECISION.answerMinSimilarity && margin >= DECISION.answerMinMargin) {
-    const answer = SHORT_FORM_CHANNELS.has(activity.channelId) ? best.answerShort : best.answerFull;
-    const source = t.answerSource(best.source?.title ?? best.department);
+  const match = knowledge.search(text);
+  if (match) {
+    const source = match.entry.source ? t.answerSource(match.entry.source) : '';
     return {
       replies: [
-        reply(`${answer}${source}`, {
+        reply(`${match.entry.answer}${source}`, {
           channelData: {
-            knowledge: { articleId: best.articleId, similarity: round(best.similarity), matched: best.matched.text },
+            knowledge: { faqId: match.entry.id, score: round(match.score), matched: match.matchedPhrase },
           },
         }),
-        reply(t.askHelpful, { suggestedActions: suggestions([t.helpfulYes, t.helpfulNo]) }),
+        reply(t.askHelpful, { suggestedActions: suggestions(t.helpfulYes, t.helpfulNo) }),
       ],
-      state: { ...state, misses: 0, lastArticleId: best.articleId },
-    };
-  }
-  const candidates = hits.filter((h) => h.similarity >= DECISION.suggestMinSimilarity).slice(0, DECISION.suggestions);
-  if (candidates.length > 0) {
-    // Several articles fit about equally: let the citizen pick rather than guess. Picking sends the
-    // standard question, which the next turn answers with confidence.
-    return {
-      replies: [
-        reply(t.whichOne, {
-          suggestedActions: suggestions(candidates.map((c) => c.question)),
-          channelData: {
-            knowledge: {
-              candidates: candidates.map((c) => ({ articleId: c.articleId, similarity: round(c.similarity) })),
-            },
-          },
-        }),
-      ],
-      state: { ...state, lastArticleId: undefined },
+      state: { ...state, misses: 0, lastFaqId: match.entry.id },
     };
   }
   const misses = (input.state.misses ?? 0) + 1;
-  return {
-    replies: [reply(misses >= 2 ? t.noAnswerAgain : t.noAnswer)],
-    state: { ...state, misses, lastArticleId: undefined },
-  };
+  return { replies: [reply(misses >= 2 ? t.noAnswerAgain : t.noAnswer)], state: { ...state, misses } };
 }
 
 const round = (n: number) => Math.round(n * 1000) / 1000;
 
-function suggestions(values: string[]) {
-  return { to: [], actions: values.map((value) => ({ type: 'imBack', title: value, value })) };
+function suggestions(yes: string, no: string) {
+  return {
+    to: [],
+    actions: [
+      { type: 'imBack', title: yes, value: yes },
+      { type: 'imBack', title: no, value: no },
+    ],
+  };
 }
