@@ -5,21 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-
-interface DemoArticle {
-  id: string;
-  title: string;
-  question: string;
-  variants: string[];
-  answerShort: string;
-  answerFull: string;
-  department: string;
-  tags: string[];
-  region: string;
-  effectiveFrom: string;
-  expiresAt: string | null;
-  source: { title: string; url: string | null };
-}
+import type { ArticleInput } from '../article-store.js';
 
 const dir = new URL('./articles/', import.meta.url);
 const domains = readdirSync(dir)
@@ -30,7 +16,7 @@ const domains = readdirSync(dir)
         notice: string;
         domain: string;
         domainName: string;
-        articles: DemoArticle[];
+        articles: ArticleInput[];
       },
   );
 const articles = domains.flatMap((d) => d.articles);
