@@ -12,7 +12,8 @@ export const TURN_QUEUE = 'assistant-turn';
 
 export interface TurnJobData {
   conversationId: string;
-  activityId: string;
+  /** The message that prompted the job (its dedupe key); absent when a run hands its backlog on. */
+  activityId?: string;
 }
 
 export interface BrokerOptions {
@@ -233,11 +234,7 @@ export class ConversationBroker {
       }
     }
     logger.warn({ conversationId }, 'conversation has more pending activities than one run answers; continuing later');
-    await this.options.queue.send<TurnJobData>(
-      TURN_QUEUE,
-      { conversationId, activityId: `${conversationId}|more` },
-      {},
-    );
+    await this.options.queue.send<TurnJobData>(TURN_QUEUE, { conversationId });
   }
 }
 

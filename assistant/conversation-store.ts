@@ -26,6 +26,12 @@ export interface AppendResult {
   duplicate: boolean;
 }
 
+/**
+ * The server-side activity id of the row being numbered (`last_seq` in scope), computed in SQL so one
+ * statement can number and store it. Same format as `activityId()` in core/activity.ts.
+ */
+const activityIdSql = (conversationId: string) => sql<string>`${conversationId} || '|' || lpad(last_seq::text, 7, '0')`;
+
 export type TurnCommit = { committed: true; replies: StoredActivity[]; lastSeq: number } | { committed: false };
 
 export interface TurnSnapshot {
@@ -106,15 +112,15 @@ export class ConversationStore {
     const { rows } = await sql<{ body: StoredActivity }>`
       with seq as (
         update conversations set last_seq = last_seq + 1, updated_at = now()
-        where id = ${conversationId} returning last_seq
+        where id = ${conversationId}
+        returning last_seq, ${activityIdSql(conversationId)} as id
       )
       insert into activities (id, conversation_id, seq, direction, channel_id, channel_message_id, type,
                               from_id, from_role, text, body, created_at)
-      select ${conversationId} || '|' || lpad(seq.last_seq::text, 7, '0'), ${conversationId}, seq.last_seq,
+      select seq.id, ${conversationId}, seq.last_seq,
              'inbound', ${activity.channelId}, ${channelMessageId}, ${activity.type},
              ${activity.from.id}, ${activity.from.role ?? 'user'}, ${activity.text ?? null},
-             ${body}::jsonb || jsonb_build_object('id', ${conversationId} || '|' || lpad(seq.last_seq::text, 7, '0')),
-             ${timestamp}::timestamptz
+             ${body}::jsonb || jsonb_build_object('id', seq.id), ${timestamp}::timestamptz
       from seq
       on conflict (channel_id, channel_message_id) do nothing
       returning body`.execute(this.db);
@@ -219,12 +225,12 @@ export class ConversationStore {
       ), inserted as (
         insert into activities (id, conversation_id, seq, direction, channel_id, type, from_id, from_role, text,
                                 reply_to_id, body, created_at)
-        select ${conversationId} || '|' || lpad((seq.last_seq - ${count} + r.i)::text, 7, '0'), ${conversationId},
-               seq.last_seq - ${count} + r.i, 'outbound', r.body->>'channelId', r.body->>'type',
+        select n.id, ${conversationId}, n.seq, 'outbound', r.body->>'channelId', r.body->>'type',
                r.body->'from'->>'id', coalesce(r.body->'from'->>'role', 'bot'), r.body->>'text', ${input.inbound.id},
-               r.body || jsonb_build_object('id', ${conversationId} || '|' || lpad((seq.last_seq - ${count} + r.i)::text, 7, '0')),
-               (r.body->>'timestamp')::timestamptz
-        from seq, jsonb_array_elements(${JSON.stringify(replies)}::jsonb) with ordinality as r(body, i)
+               r.body || jsonb_build_object('id', n.id), (r.body->>'timestamp')::timestamptz
+        from seq, jsonb_array_elements(${JSON.stringify(replies)}::jsonb) with ordinality as r(body, i),
+             lateral (select seq.last_seq - ${count} + r.i as seq) s,
+             lateral (select s.seq, ${conversationId} || '|' || lpad(s.seq::text, 7, '0') as id) n
         returning seq, body
       )
       select exists (select 1 from marked) as committed,

@@ -3,8 +3,9 @@
  * and no-answer rejection. Any ranker can be measured; two are: the built-in embedder alone in memory
  * (best cosine over title, question and variants; the baseline) and the knowledge base's hybrid search.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { loadDemoDomains } from '../knowledge/article-store.js';
 import { BuiltinEmbedder, cosine } from '../knowledge/embedders/builtin-embedder.js';
 import type { KnowledgeSearch } from '../knowledge/search.js';
 import { percentile } from './stats.js';
@@ -38,18 +39,8 @@ export function loadSuite(): { q: string; expect: string }[] {
   ).cases;
 }
 
-export function inMemoryRanker(embedder = new BuiltinEmbedder()): Ranker {
-  const dir = new URL('../knowledge/demo/articles/', import.meta.url);
-  const articles = readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
-    .flatMap(
-      (f) =>
-        (
-          JSON.parse(readFileSync(new URL(f, dir), 'utf8')) as {
-            articles: { id: string; title: string; question: string; variants: string[] }[];
-          }
-        ).articles,
-    );
+export async function inMemoryRanker(embedder = new BuiltinEmbedder()): Promise<Ranker> {
+  const articles = (await loadDemoDomains()).flatMap((d) => d.articles);
   const index = articles.map((a) => ({
     id: a.id,
     vectors: [a.title, a.question, ...a.variants].map((t) => embedder.embed(t)),

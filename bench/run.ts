@@ -109,7 +109,7 @@ async function retrievalSection() {
     results[name] = r;
     rows.push([name, r.hitAt1, r.hitAt5, r.mrr, r.noAnswerRejected, r.latency.p50, r.latency.p95]);
   };
-  add('embedder alone, in memory (baseline)', await measureRetrieval(inMemoryRanker(embedder)));
+  add('embedder alone, in memory (baseline)', await measureRetrieval(await inMemoryRanker(embedder)));
   const engines: EngineKind[] = ['pglite', ...((await postgresUnavailable()) ? [] : (['postgres'] as const))];
   for (const kind of engines) {
     const database = await openTestDatabase(kind);

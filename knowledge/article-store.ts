@@ -22,6 +22,20 @@ export interface ArticleInput {
 
 const DEMO_DIR = new URL('./demo/articles/', import.meta.url);
 
+/** One file of the demo knowledge base: a domain and its articles. */
+export interface DemoDomain {
+  notice: string;
+  domain: string;
+  domainName: string;
+  articles: ArticleInput[];
+}
+
+/** The demo knowledge base (knowledge/demo/articles/*.json), in file-name order. */
+export async function loadDemoDomains(): Promise<DemoDomain[]> {
+  const files = (await readdir(DEMO_DIR)).filter((f) => f.endsWith('.json')).sort();
+  return Promise.all(files.map(async (f) => JSON.parse(await readFile(new URL(f, DEMO_DIR), 'utf8')) as DemoDomain));
+}
+
 /** The searchable phrasings of an article: what a citizen's question is compared with. */
 function chunksOf(article: ArticleInput): { kind: 'title' | 'question' | 'variant' | 'answer'; text: string }[] {
   return [
@@ -108,13 +122,7 @@ async function writeArticles(
 
 /** Loads the demo articles into an empty knowledge base (first start of the embedded default). */
 export async function seedDemoArticles(db: Kysely<Database>, embedder: BuiltinEmbedder): Promise<number> {
-  const files = (await readdir(DEMO_DIR)).filter((f) => f.endsWith('.json')).sort();
-  const domains = await Promise.all(
-    files.map(
-      async (f) =>
-        JSON.parse(await readFile(new URL(f, DEMO_DIR), 'utf8')) as { domain: string; articles: ArticleInput[] },
-    ),
-  );
+  const domains = await loadDemoDomains();
   return db.transaction().execute(async (trx) => {
     // Several instances may start at once on one database: only one seeds.
     await sql`select pg_advisory_xact_lock(hashtext('minsheng.seed.knowledge_articles'))`.execute(trx);

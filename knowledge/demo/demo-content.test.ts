@@ -2,23 +2,12 @@
  * The demo knowledge base and the retrieval eval suite are data the product is judged by: hold them to
  * the rules of the knowledge issue, so an edit cannot quietly break them.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import type { ArticleInput } from '../article-store.js';
+import { loadDemoDomains } from '../article-store.js';
 
-const dir = new URL('./articles/', import.meta.url);
-const domains = readdirSync(dir)
-  .filter((f) => f.endsWith('.json'))
-  .map(
-    (f) =>
-      JSON.parse(readFileSync(new URL(f, dir), 'utf8')) as {
-        notice: string;
-        domain: string;
-        domainName: string;
-        articles: ArticleInput[];
-      },
-  );
+const domains = await loadDemoDomains();
 const articles = domains.flatMap((d) => d.articles);
 const suite = parse(readFileSync(new URL('../../evals/suites/retrieval-zh.yaml', import.meta.url), 'utf8')) as {
   cases: { q: string; expect: string }[];
