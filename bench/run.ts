@@ -16,7 +16,7 @@ import {
   redisUnavailable,
 } from '../test/support/services.js';
 import { freePort, spawnGateway, stopGracefully } from '../test/support/process.js';
-import { seedDemoArticles } from '../knowledge/article-store.js';
+import { seedDemoArticles } from '../knowledge/editorial.js';
 import { BuiltinEmbedder } from '../knowledge/embedders/builtin-embedder.js';
 import { KnowledgeSearch } from '../knowledge/search.js';
 import { loadSynonyms, seedSynonyms } from '../knowledge/synonyms.js';

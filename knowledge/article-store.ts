@@ -1,33 +1,24 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { sql, type Kysely, type Transaction } from 'kysely';
-import type { Database } from '../core/db/schema.js';
-import type { BuiltinEmbedder } from './embedders/builtin-embedder.js';
+import { sql, type Selectable, type Transaction } from 'kysely';
+import type { Database, KnowledgeArticlesTable } from '../core/db/schema.js';
+import type { ArticleContent, ArticleRecord, ArticleStatus } from './article.js';
 import { searchTokens } from './embedders/text-features.js';
 
-/** An article as files and imports carry it (the demo set's JSON shape). */
-export interface ArticleInput {
-  id: string;
-  title: string;
-  question: string;
-  variants: string[];
-  answerShort: string;
-  answerFull: string;
-  department: string;
-  tags: string[];
-  region: string;
-  effectiveFrom: string;
-  expiresAt: string | null;
-  source: { title: string; url: string | null } | null;
+/** What the knowledge base needs of an embedder when it writes (LangChain's `Embeddings` plus a name). */
+export interface DocumentEmbedder {
+  /** Names the embedder and its settings: vectors of different ids are never compared. */
+  readonly id: string;
+  embedDocuments(texts: string[]): Promise<number[][]>;
 }
 
 const DEMO_DIR = new URL('./demo/articles/', import.meta.url);
 
-/** One file of the demo knowledge base: a domain and its articles. */
+/** One file of the demo knowledge base: a category and its articles (which carry no category field). */
 export interface DemoDomain {
   notice: string;
   domain: string;
   domainName: string;
-  articles: ArticleInput[];
+  articles: Omit<ArticleRecord, 'category'>[];
 }
 
 /** The demo knowledge base (knowledge/demo/articles/*.json), in file-name order. */
@@ -36,98 +27,135 @@ export async function loadDemoDomains(): Promise<DemoDomain[]> {
   return Promise.all(files.map(async (f) => JSON.parse(await readFile(new URL(f, DEMO_DIR), 'utf8')) as DemoDomain));
 }
 
+/** The demo articles as records (category from their file). */
+export async function loadDemoRecords(): Promise<ArticleRecord[]> {
+  return (await loadDemoDomains()).flatMap((d) => d.articles.map((a) => ({ ...a, category: d.domain })));
+}
+
+type ChunkKind = 'title' | 'question' | 'variant' | 'answer';
+
 /** The searchable phrasings of an article: what a citizen's question is compared with. */
-function chunksOf(article: ArticleInput): { kind: 'title' | 'question' | 'variant' | 'answer'; text: string }[] {
+function chunksOf(content: ArticleContent): { kind: ChunkKind; text: string }[] {
   return [
-    { kind: 'title', text: article.title },
-    { kind: 'question', text: article.question },
-    ...article.variants.map((text) => ({ kind: 'variant' as const, text })),
-    { kind: 'answer', text: article.answerShort },
+    { kind: 'title', text: content.title },
+    { kind: 'question', text: content.question },
+    ...content.variants.map((text) => ({ kind: 'variant' as const, text })),
+    { kind: 'answer', text: content.answerShort },
   ];
 }
 
-/** Writes articles and their chunks in one transaction. */
-export async function saveArticles(
-  db: Kysely<Database>,
-  embedder: BuiltinEmbedder,
-  domain: string,
-  articles: ArticleInput[],
-  status: 'draft' | 'published' = 'published',
-): Promise<void> {
-  await db.transaction().execute((trx) => writeArticles(trx, embedder, domain, articles, status));
+/** The article row's columns for some content. */
+export function articleColumns(content: ArticleContent) {
+  return {
+    category: content.category,
+    title: content.title,
+    question: content.question,
+    variants: JSON.stringify(content.variants),
+    answer_short: content.answerShort,
+    answer_full: content.answerFull,
+    department: content.department,
+    tags: JSON.stringify(content.tags),
+    region: content.region,
+    effective_from: content.effectiveFrom,
+    expires_at: content.expiresAt,
+    source: JSON.stringify(content.source),
+  };
+}
+
+/** A `date` column's value as `YYYY-MM-DD`. */
+export const isoDate = (d: Date | string | null): string | null =>
+  d === null ? null : typeof d === 'string' ? d.slice(0, 10) : localDate(d);
+
+/** A `date` column comes back as local midnight: format it in local time, or a zone east of UTC loses a day. */
+function localDate(d: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+/** An article row's content as a record. */
+export function recordOf(row: Selectable<KnowledgeArticlesTable>): ArticleRecord {
+  return {
+    id: row.id,
+    category: row.category,
+    title: row.title,
+    question: row.question,
+    variants: row.variants,
+    answerShort: row.answer_short,
+    answerFull: row.answer_full,
+    department: row.department,
+    tags: row.tags,
+    region: row.region,
+    effectiveFrom: isoDate(row.effective_from)!,
+    expiresAt: isoDate(row.expires_at),
+    source: row.source,
+  };
 }
 
 /**
- * Writes articles with the given status and (re)builds their chunks: embedding and full-text tokens
- * per phrasing. Chunks are replaced, so a re-run leaves no stale phrasing. Runs in the caller's transaction.
+ * Makes content the article's live (published) content: the article row and its chunks (embedding and
+ * full-text tokens per phrasing), replacing the old chunks so no stale phrasing stays searchable.
+ * Runs in the caller's transaction.
  */
-async function writeArticles(
+export async function writeLive(
   trx: Transaction<Database>,
-  embedder: BuiltinEmbedder,
-  domain: string,
-  articles: ArticleInput[],
-  status: 'draft' | 'published' = 'published',
+  embedder: DocumentEmbedder,
+  items: { record: ArticleRecord; version: number; actor: string }[],
 ): Promise<void> {
-  const chunkRows = articles.flatMap((a) =>
-    chunksOf(a).map((c) => ({
-      article_id: a.id,
-      kind: c.kind,
-      text: c.text,
-      tokens: searchTokens(c.text).join(' '),
-      embedding: JSON.stringify(embedder.embed(c.text)),
-      embedder: embedder.id,
-    })),
-  );
-  for (const a of articles) {
+  if (items.length === 0) return;
+  const phrasings = items.flatMap(({ record }) => chunksOf(record).map((c) => ({ articleId: record.id, ...c })));
+  const vectors = await embedder.embedDocuments(phrasings.map((p) => p.text));
+  for (const { record, version, actor } of items) {
     const row = {
-      id: a.id,
-      domain,
-      title: a.title,
-      question: a.question,
-      variants: JSON.stringify(a.variants),
-      answer_short: a.answerShort,
-      answer_full: a.answerFull,
-      department: a.department,
-      tags: JSON.stringify(a.tags),
-      region: a.region,
-      status,
-      effective_from: a.effectiveFrom,
-      expires_at: a.expiresAt,
-      source: JSON.stringify(a.source),
+      ...articleColumns(record),
+      status: 'published' as const,
+      version,
+      updated_by: actor,
+      published_at: sql<Date>`now()`,
+      updated_at: sql<Date>`now()`,
     };
     await trx
       .insertInto('knowledge_articles')
-      .values(row)
-      .onConflict((oc) =>
-        oc.column('id').doUpdateSet({ ...row, version: sql`knowledge_articles.version + 1`, updated_at: sql`now()` }),
-      )
+      .values({ id: record.id, ...row })
+      .onConflict((oc) => oc.column('id').doUpdateSet(row))
       .execute();
   }
-  await trx
-    .deleteFrom('knowledge_chunks')
-    .where(
-      'article_id',
-      'in',
-      articles.map((a) => a.id),
-    )
-    .execute();
-  for (let i = 0; i < chunkRows.length; i += 500) {
-    const batch = chunkRows.slice(i, i + 500);
+  await deleteChunks(
+    trx,
+    items.map((i) => i.record.id),
+  );
+  for (let i = 0; i < phrasings.length; i += 500) {
     await trx
       .insertInto('knowledge_chunks')
-      .values(batch.map((c) => ({ ...c, tokens: sql<string>`to_tsvector('simple', ${c.tokens})` })))
+      .values(
+        phrasings.slice(i, i + 500).map((p, j) => ({
+          article_id: p.articleId,
+          kind: p.kind,
+          text: p.text,
+          tokens: sql<string>`to_tsvector('simple', ${searchTokens(p.text).join(' ')})`,
+          embedding: JSON.stringify(vectors[i + j]),
+          embedder: embedder.id,
+        })),
+      )
       .execute();
   }
 }
 
-/** Loads the demo articles into an empty knowledge base (first start of the embedded default). */
-export async function seedDemoArticles(db: Kysely<Database>, embedder: BuiltinEmbedder): Promise<number> {
-  const domains = await loadDemoDomains();
-  return db.transaction().execute(async (trx) => {
-    // Several instances may start at once on one database: only one seeds.
-    await sql`select pg_advisory_xact_lock(hashtext('minsheng.seed.knowledge_articles'))`.execute(trx);
-    if (await trx.selectFrom('knowledge_articles').select('id').limit(1).executeTakeFirst()) return 0;
-    for (const { domain, articles } of domains) await writeArticles(trx, embedder, domain, articles, 'published');
-    return domains.reduce((n, d) => n + d.articles.length, 0);
-  });
+/** Takes articles out of search (retired, or never to be answered from again). */
+export async function deleteChunks(trx: Transaction<Database>, articleIds: string[]): Promise<void> {
+  if (articleIds.length > 0) await trx.deleteFrom('knowledge_chunks').where('article_id', 'in', articleIds).execute();
+}
+
+/** The article row for content that has never been published: a draft, not searchable. */
+export async function writeUnpublished(
+  trx: Transaction<Database>,
+  record: ArticleRecord,
+  status: Extract<ArticleStatus, 'draft' | 'in_review'>,
+  actor: string,
+): Promise<void> {
+  const row = { ...articleColumns(record), status, updated_by: actor, updated_at: sql<Date>`now()` };
+  await trx
+    .insertInto('knowledge_articles')
+    .values({ id: record.id, ...row, version: 0 })
+    .onConflict((oc) => oc.column('id').doUpdateSet(row))
+    .execute();
 }

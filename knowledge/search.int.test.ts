@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDatabase, type EngineKind, type TestDatabaseHandle } from '../test/support/databases.js';
 import { postgresUnavailable } from '../test/support/services.js';
-import { saveArticles, seedDemoArticles, type ArticleInput } from './article-store.js';
+import type { ArticleRecord } from './article.js';
+import { KnowledgeEditorial, seedDemoArticles } from './editorial.js';
 import { BuiltinEmbedder } from './embedders/builtin-embedder.js';
 import { KnowledgeSearch } from './search.js';
 import { loadSynonyms, seedSynonyms } from './synonyms.js';
@@ -13,8 +14,10 @@ const engines: { kind: EngineKind; skip: string | null }[] = [
 const embedder = new BuiltinEmbedder();
 const TODAY = '2026-11-23';
 
-const article = (id: string, question: string, extra: Partial<ArticleInput> = {}): ArticleInput => ({
+const admin = { name: 'admin', roles: ['admin'] };
+const article = (id: string, question: string, extra: Partial<ArticleRecord> = {}): ArticleRecord => ({
   id,
+  category: 'tax',
   title: question,
   question,
   variants: [],
@@ -33,6 +36,7 @@ for (const { kind, skip } of engines) {
   describe.skipIf(skip)(`KnowledgeSearch on ${kind}`, () => {
     let handle: TestDatabaseHandle;
     let search: KnowledgeSearch;
+    let editorial: KnowledgeEditorial;
 
     beforeAll(async () => {
       handle = await openTestDatabase(kind);
@@ -40,6 +44,7 @@ for (const { kind, skip } of engines) {
       expect(await seedDemoArticles(handle.db, embedder)).toBe(0); // only into an empty base
       await seedSynonyms(handle.db);
       search = new KnowledgeSearch(handle.db, embedder, await loadSynonyms(handle.db));
+      editorial = new KnowledgeEditorial(handle.db, embedder);
     });
     afterAll(async () => handle?.cleanup());
 
@@ -57,18 +62,14 @@ for (const { kind, skip } of engines) {
     });
 
     it('never returns a draft, retired or expired article, and honours the region', async () => {
-      await saveArticles(handle.db, embedder, 'test', [article('test-draft', '量子纠缠通信许可证怎么申请')], 'draft');
-      await saveArticles(handle.db, embedder, 'test', [
+      await editorial.saveDrafts(admin, [article('test-draft', '量子纠缠通信许可证怎么申请')]);
+      await editorial.publishRecords(admin, [
         article('test-expired', '量子纠缠通信许可证过期怎么办', { expiresAt: '2026-01-01' }),
         article('test-future', '量子纠缠通信许可证续期', { effectiveFrom: '2027-01-01' }),
         article('test-district', '量子纠缠通信许可证年检', { region: '南湖区' }),
         article('test-retired', '量子纠缠通信许可证注销'),
       ]);
-      await handle.db
-        .updateTable('knowledge_articles')
-        .set({ status: 'retired' })
-        .where('id', '=', 'test-retired')
-        .execute();
+      await editorial.retire(admin, 'test-retired');
 
       const ids = (await search.search('量子纠缠通信许可证', { today: TODAY, limit: 10 })).map((h) => h.articleId);
       expect(ids).toContain('test-district');
@@ -96,9 +97,7 @@ for (const { kind, skip } of engines) {
           ).n,
         );
       const before = await count();
-      await saveArticles(handle.db, embedder, 'test', [
-        article('test-district', '量子纠缠通信许可证年检', { region: '南湖区' }),
-      ]);
+      await editorial.publishRecords(admin, [article('test-district', '量子纠缠通信许可证年检', { region: '南湖区' })]);
       expect(await count()).toBe(before);
     });
 

@@ -76,9 +76,16 @@ export interface SettingsTable {
   value: string;
 }
 
+export interface KnowledgeCategoriesTable {
+  code: string;
+  name: string;
+  sort: Generated<number>;
+}
+
 export interface KnowledgeArticlesTable {
   id: string;
-  domain: string;
+  /** A knowledge_categories code. */
+  category: string;
   title: string;
   question: string;
   variants: Json<string[]>;
@@ -91,9 +98,59 @@ export interface KnowledgeArticlesTable {
   effective_from: ColumnType<Date, string, string>;
   expires_at: ColumnType<Date | null, string | null, string | null>;
   source: Json<{ title: string; url: string | null } | null>;
+  /** The published revision's number (0 while the article has never been published). */
   version: Generated<number>;
   created_at: Timestamp;
   updated_at: Timestamp;
+  published_at: NullableTimestamp;
+  updated_by: string | null;
+}
+
+export type RevisionStatus = 'draft' | 'in_review' | 'published' | 'superseded' | 'withdrawn';
+
+export interface KnowledgeRevisionsTable {
+  article_id: string;
+  revision: number;
+  status: RevisionStatus;
+  /** The article's editable fields as the editor left them (knowledge/article.ts `ArticleContent`). */
+  content: Json<Record<string, unknown>>;
+  author: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  submitted_by: string | null;
+  submitted_at: NullableTimestamp;
+  reviewed_by: string | null;
+  reviewed_at: NullableTimestamp;
+  review_note: string | null;
+}
+
+export interface StaffAccountsTable {
+  id: string;
+  username: string;
+  display_name: string;
+  /** scrypt$N$r$p$salt$hash (core/accounts.ts). */
+  password_hash: string;
+  roles: Json<string[]>;
+  disabled: Generated<boolean>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface StaffSessionsTable {
+  token_hash: string;
+  account_id: string;
+  created_at: Timestamp;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+}
+
+export interface AuditLogTable {
+  id: Generated<string>;
+  at: Timestamp;
+  actor: string;
+  action: string;
+  target_type: string;
+  target_id: string;
+  detail: Json<Record<string, unknown>>;
 }
 
 export interface KnowledgeChunksTable {
@@ -124,4 +181,9 @@ export interface Database {
   knowledge_articles: KnowledgeArticlesTable;
   knowledge_chunks: KnowledgeChunksTable;
   knowledge_synonyms: KnowledgeSynonymsTable;
+  knowledge_categories: KnowledgeCategoriesTable;
+  knowledge_revisions: KnowledgeRevisionsTable;
+  staff_accounts: StaffAccountsTable;
+  staff_sessions: StaffSessionsTable;
+  audit_log: AuditLogTable;
 }
