@@ -1,3 +1,4 @@
+import fastifyCookie from '@fastify/cookie';
 import fastifyCors from '@fastify/cors';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
@@ -11,12 +12,17 @@ import { DirectLineAuth } from '../channels/webchat/auth.js';
 import { directLineRoutes } from '../channels/webchat/direct-line.js';
 import { guestTokenRoute } from '../channels/webchat/guest-token.js';
 import type { DirectLineTokens } from '../channels/webchat/tokens.js';
+import type { StaffAccounts } from '../core/accounts.js';
 import type { Config } from '../core/config.js';
 import { AppError } from '../core/errors.js';
 import type { Database } from '../core/db/schema.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
+import type { KnowledgeEditorial } from '../knowledge/editorial.js';
+import type { KnowledgeSearch } from '../knowledge/search.js';
 import { installErrorHandler } from './error-handler.js';
+import { knowledgeRoutes } from './knowledge-routes.js';
+import { staffAuth } from './staff-auth.js';
 import { webPages } from './web-pages.js';
 
 export interface AppDependencies {
@@ -26,6 +32,9 @@ export interface AppDependencies {
   db: Kysely<Database>;
   broker: ConversationBroker;
   tokens: DirectLineTokens;
+  accounts: StaffAccounts;
+  editorial: KnowledgeEditorial;
+  search: KnowledgeSearch;
   /** Shares rate-limit counters across instances; per-instance memory without it. */
   rateLimitRedis?: unknown;
 }
@@ -66,15 +75,20 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     openapi: {
       info: {
         title: 'minsheng 民声 gateway',
-        description: '12345 hotline intake gateway: Direct Line 3.0 web chat, health and metrics.',
+        description:
+          '12345 hotline intake gateway: Direct Line 3.0 web chat, staff sign-in, the knowledge base and its review workflow, health and metrics.',
         version: '0.1.0',
       },
       components: {
-        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Direct Line secret or token' } },
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'Direct Line secret or token' },
+          staffSession: { type: 'apiKey', in: 'cookie', name: 'minsheng_session', description: 'Staff session' },
+        },
       },
     },
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  await app.register(fastifyCookie);
   await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
   // Off by default; routes opt in with their own limit and key.
   await app.register(fastifyRateLimit, {
@@ -123,6 +137,17 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       broker: deps.broker,
       tokens: deps.tokens,
       perMinute: config.rateLimits.guestTokensPerMinute,
+    });
+    await app.register(staffAuth, {
+      accounts: deps.accounts,
+      secureCookies: config.publicUrl?.startsWith('https:') ?? false,
+    });
+    await app.register(knowledgeRoutes, {
+      prefix: '/api/knowledge',
+      db: deps.db,
+      accounts: deps.accounts,
+      editorial: deps.editorial,
+      search: deps.search,
     });
     await app.register(webPages);
   }

@@ -4,6 +4,7 @@ import { ConversationBroker } from '../assistant/broker.js';
 import { ConversationStore } from '../assistant/conversation-store.js';
 import { DirectLineTokens } from '../channels/webchat/tokens.js';
 import { LocalActivityBus, type ActivityBus } from '../core/activity-bus.js';
+import { StaffAccounts } from '../core/accounts.js';
 import type { Config } from '../core/config.js';
 import { openDatabase, type DatabaseHandle } from '../core/db/database.js';
 import { createLogger, type Logger } from '../core/logger.js';
@@ -12,7 +13,11 @@ import { createJobQueue } from '../core/queue/create-job-queue.js';
 import { DatabaseDeadLetters } from '../core/queue/dead-letters.js';
 import type { JobQueue } from '../core/queue/job-queue.js';
 import { getOrCreateSetting } from '../core/settings.js';
+import { KnowledgeEditorial, seedDemoArticles } from '../knowledge/editorial.js';
+import { BuiltinEmbedder } from '../knowledge/embedders/builtin-embedder.js';
 import { loadFaqIndex, seedDemoFaq } from '../knowledge/faq-repository.js';
+import { KnowledgeSearch } from '../knowledge/search.js';
+import { loadSynonyms, seedSynonyms } from '../knowledge/synonyms.js';
 import { buildApp } from './app.js';
 
 export interface Gateway {
@@ -22,6 +27,8 @@ export interface Gateway {
   database: DatabaseHandle;
   queue: JobQueue;
   broker: ConversationBroker;
+  accounts: StaffAccounts;
+  editorial: KnowledgeEditorial;
   close(): Promise<void>;
 }
 
@@ -45,10 +52,21 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   };
 
   try {
+    const embedder = new BuiltinEmbedder();
+    await seedSynonyms(db);
     if (config.seedDemo) {
-      const added = await seedDemoFaq(db);
+      const added = (await seedDemoFaq(db)) + (await seedDemoArticles(db, embedder));
       if (added) logger.info({ added }, 'demo knowledge loaded (sample data, not official policy)');
     }
+    const accounts = new StaffAccounts(db);
+    const admin = await accounts.ensureAdmin();
+    if (admin?.generatedPassword)
+      logger.warn(
+        { username: admin.username, password: admin.generatedPassword },
+        'first start: created the administrator account; sign in and change this password (shown once)',
+      );
+    const editorial = new KnowledgeEditorial(db, embedder);
+    const search = new KnowledgeSearch(db, embedder, await loadSynonyms(db));
     const tokenSecret =
       config.tokenSecret ??
       (await getOrCreateSetting(db, 'directline.token_secret', () => randomBytes(48).toString('base64url')));
@@ -97,7 +115,18 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       ? new (await import('ioredis')).Redis(config.redisUrl, { connectTimeout: 2000, maxRetriesPerRequest: 1 })
       : undefined;
     if (rateLimitRedis) cleanups.push(async () => rateLimitRedis.disconnect());
-    const app = await buildApp({ config, logger, metrics, db, broker, tokens, rateLimitRedis });
+    const app = await buildApp({
+      config,
+      logger,
+      metrics,
+      db,
+      broker,
+      tokens,
+      accounts,
+      editorial,
+      search,
+      rateLimitRedis,
+    });
     cleanups.push(() => app.close());
     const address = await app.listen({ host: config.host, port: config.port });
     const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
@@ -105,7 +134,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       { url, role: config.role, database: database.kind, queue: queue.kind, faq: knowledge.size },
       'gateway listening',
     );
-    return { app, url, database, queue, broker, close: closeAll };
+    return { app, url, database, queue, broker, accounts, editorial, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

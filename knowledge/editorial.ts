@@ -138,6 +138,7 @@ export class KnowledgeEditorial {
   /** Returns true when the article was created. */
   private async saveDraftIn(trx: Transaction<Database>, actor: Actor, record: ArticleRecord): Promise<boolean> {
     const { id, ...content } = record;
+    await this.checkCategory(trx, record.category);
     const article = await trx
       .selectFrom('knowledge_articles')
       .select(['status'])
@@ -328,6 +329,7 @@ export class KnowledgeEditorial {
     return this.db.transaction().execute(async (trx) => {
       let created = 0;
       for (const record of records) {
+        await this.checkCategory(trx, record.category);
         const exists = await trx
           .selectFrom('knowledge_articles')
           .select('id')
@@ -389,6 +391,10 @@ export class KnowledgeEditorial {
       .where('revision', '=', revision)
       .execute();
     await writeLive(trx, this.embedder, [{ record, version: revision, actor: actor.name }]);
+  }
+
+  async exists(id: string): Promise<boolean> {
+    return !!(await this.db.selectFrom('knowledge_articles').select('id').where('id', '=', id).executeTakeFirst());
   }
 
   async get(id: string): Promise<ArticleDetail> {
@@ -555,6 +561,21 @@ export class KnowledgeEditorial {
       .where('article_id', '=', id)
       .executeTakeFirst();
     return Number(row?.latest ?? 0);
+  }
+
+  private async checkCategory(db: Kysely<Database> | Transaction<Database>, code: string): Promise<void> {
+    const row = await db.selectFrom('knowledge_categories').select('code').where('code', '=', code).executeTakeFirst();
+    if (!row) throw new AppError('E_VALIDATION', `unknown category ${code}`, { field: 'category' });
+  }
+
+  /** The categories articles file under, in display order. */
+  async categories(): Promise<{ code: string; name: string }[]> {
+    return this.db
+      .selectFrom('knowledge_categories')
+      .select(['code', 'name'])
+      .orderBy('sort')
+      .orderBy('code')
+      .execute();
   }
 
   private async mustExist(db: Kysely<Database> | Transaction<Database>, id: string): Promise<void> {

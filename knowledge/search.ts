@@ -53,8 +53,17 @@ export class KnowledgeSearch {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly embedder: BuiltinEmbedder,
-    private readonly synonyms: SynonymDictionary,
+    private synonyms: SynonymDictionary,
   ) {}
+
+  /** Swaps in an edited synonym dictionary. */
+  useSynonyms(synonyms: SynonymDictionary): void {
+    this.synonyms = synonyms;
+  }
+
+  get synonymGroups(): readonly (readonly string[])[] {
+    return this.synonyms.groups;
+  }
 
   async search(query: string, options: SearchOptions = {}): Promise<KnowledgeHit[]> {
     const expanded = this.synonyms.expand(query);

@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { sql, type Kysely } from 'kysely';
+import { audit, type Actor } from '../core/audit.js';
 import type { Database } from '../core/db/schema.js';
+import { AppError } from '../core/errors.js';
 
 const DEFAULT_FILE = new URL('./synonyms.zh-CN.json', import.meta.url);
 
@@ -12,7 +14,7 @@ export class SynonymDictionary {
   /** Longest terms first, so 社保卡 is matched before 社保. */
   private readonly terms: { term: string; group: string[] }[];
 
-  constructor(groups: readonly (readonly string[])[]) {
+  constructor(readonly groups: readonly (readonly string[])[]) {
     this.terms = groups
       .flatMap((group) => group.map((term) => ({ term, group: [...group] })))
       .sort((a, b) => b.term.length - a.term.length);
@@ -33,7 +35,12 @@ export class SynonymDictionary {
 }
 
 export async function loadSynonyms(db: Kysely<Database>): Promise<SynonymDictionary> {
-  const rows = await db.selectFrom('knowledge_synonyms').select(['group_id', 'term']).execute();
+  const rows = await db
+    .selectFrom('knowledge_synonyms')
+    .select(['group_id', 'term'])
+    .orderBy('group_id')
+    .orderBy('term')
+    .execute();
   const groups = new Map<number, string[]>();
   for (const r of rows) groups.set(r.group_id, [...(groups.get(r.group_id) ?? []), r.term]);
   return new SynonymDictionary([...groups.values()]);
@@ -49,4 +56,39 @@ export async function seedSynonyms(db: Kysely<Database>): Promise<number> {
     await trx.insertInto('knowledge_synonyms').values(rows).execute();
     return rows.length;
   });
+}
+
+/**
+ * Replaces the whole dictionary (editors edit it as one list). Each group needs two or more distinct terms;
+ * a term may belong to one group only, or a query would expand unpredictably.
+ */
+export async function saveSynonyms(
+  db: Kysely<Database>,
+  actor: Actor,
+  groups: readonly (readonly string[])[],
+): Promise<SynonymDictionary> {
+  const clean = groups.map((g) => [...new Set(g.map((t) => t.trim()).filter(Boolean))]).filter((g) => g.length > 0);
+  const seen = new Map<string, number>();
+  clean.forEach((group, i) => {
+    if (group.length < 2) throw new AppError('E_VALIDATION', `group ${i + 1} needs at least two terms: ${group[0]}`);
+    for (const term of group) {
+      if (term.length > 32) throw new AppError('E_VALIDATION', `term too long (32 characters at most): ${term}`);
+      const other = seen.get(term);
+      if (other !== undefined)
+        throw new AppError('E_VALIDATION', `${term} is in group ${other + 1} and group ${i + 1}; keep it in one`);
+      seen.set(term, i);
+    }
+  });
+  await db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('knowledge_synonyms').execute();
+    const rows = clean.flatMap((group, i) => group.map((term) => ({ group_id: i + 1, term })));
+    if (rows.length) await trx.insertInto('knowledge_synonyms').values(rows).execute();
+    await audit(trx, actor, {
+      action: 'knowledge.synonyms.save',
+      targetType: 'knowledge_synonyms',
+      targetId: 'all',
+      detail: { groups: clean.length, terms: rows.length },
+    });
+  });
+  return new SynonymDictionary(clean);
 }
