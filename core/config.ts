@@ -54,6 +54,12 @@ const schema = z.object({
   JOB_ATTEMPTS: positiveInt.max(50).default(5),
   RATE_LIMIT_GUEST_TOKENS_PER_MINUTE: positiveInt.default(20),
   RATE_LIMIT_MESSAGES_PER_MINUTE: positiveInt.default(60),
+  EMBEDDER: z.enum(['builtin', 'openai', 'onnx']).default('builtin'),
+  EMBEDDING_BASE_URL: url(['http:', 'https:']).optional(),
+  EMBEDDING_MODEL: z.string().min(1).optional(),
+  EMBEDDING_API_KEY: z.string().min(1).optional(),
+  EMBEDDING_DIMENSIONS: positiveInt.max(4096).optional(),
+  EMBEDDING_ONNX_DIR: z.string().min(1).optional(),
 });
 
 export type Env = z.input<typeof schema>;
@@ -85,6 +91,17 @@ export interface Config {
     guestTokensPerMinute: number;
     /** Activities one conversation may post per minute. */
     messagesPerMinute: number;
+  };
+  /** The knowledge base's embedder: built-in (no model), an OpenAI-compatible endpoint, or a local ONNX model. */
+  embedder: {
+    kind: 'builtin' | 'openai' | 'onnx';
+    /** OpenAI-compatible base URL, without a trailing slash (e.g. `http://127.0.0.1:11434/v1`). */
+    baseUrl?: string;
+    model?: string;
+    apiKey?: string;
+    /** Vector length the index is built for. */
+    dimensions?: number;
+    onnxDir?: string;
   };
 }
 
@@ -119,5 +136,27 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       guestTokensPerMinute: e.RATE_LIMIT_GUEST_TOKENS_PER_MINUTE,
       messagesPerMinute: e.RATE_LIMIT_MESSAGES_PER_MINUTE,
     },
+    embedder: embedderSettings(e),
+  };
+}
+
+/** Variables an embedder cannot run without: checked here so a gap stops the start, naming the variable. */
+const EMBEDDER_REQUIRES = {
+  builtin: [],
+  openai: ['EMBEDDING_BASE_URL', 'EMBEDDING_MODEL', 'EMBEDDING_DIMENSIONS'],
+  onnx: ['EMBEDDING_ONNX_DIR'],
+} as const;
+
+function embedderSettings(e: z.output<typeof schema>): Config['embedder'] {
+  for (const variable of EMBEDDER_REQUIRES[e.EMBEDDER]) {
+    if (e[variable] === undefined) throw new ConfigError(variable, `required when EMBEDDER=${e.EMBEDDER}`);
+  }
+  return {
+    kind: e.EMBEDDER,
+    baseUrl: e.EMBEDDING_BASE_URL?.replace(/\/+$/, ''),
+    model: e.EMBEDDING_MODEL,
+    apiKey: e.EMBEDDING_API_KEY,
+    dimensions: e.EMBEDDING_DIMENSIONS,
+    onnxDir: e.EMBEDDING_ONNX_DIR,
   };
 }

@@ -1,4 +1,5 @@
 import { Embeddings, type EmbeddingsParams } from '@langchain/core/embeddings';
+import type { KnowledgeEmbedder } from './embedder.js';
 import { textFeatures, type FeatureWeights } from './text-features.js';
 
 export interface BuiltinEmbedderOptions extends EmbeddingsParams {
@@ -19,7 +20,7 @@ export const DEFAULT_FEATURE_WEIGHTS: FeatureWeights = { word: 1, bigram: 0.5, c
  * bit as the sign (so collisions cancel out on average rather than pile up), then L2-normalised:
  * cosine similarity is the dot product.
  */
-export class BuiltinEmbedder extends Embeddings {
+export class BuiltinEmbedder extends Embeddings implements KnowledgeEmbedder {
   readonly dimensions: number;
   private readonly weights: FeatureWeights;
 
