@@ -17,9 +17,52 @@ const WEBCHAT_VERSION = (
   JSON.parse(readFileSync(path.join(WEBCHAT_PACKAGE, 'package.json'), 'utf8')) as { version: string }
 ).version;
 
-/** The citizen web chat page and the official Web Chat bundle, served from node_modules (no CDN). */
+/**
+ * The console shows staff-edited article text: a strict policy means that even text that slipped into the
+ * DOM as markup could not run script, load from elsewhere or be framed.
+ */
+const CONSOLE_SECURITY_HEADERS = {
+  'content-security-policy': [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; '),
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+
+/** The knowledge editors' console: static files under /console/, every response with the strict headers. */
+const knowledgeConsole: FastifyPluginAsync = async (app) => {
+  app.addHook('onRequest', async (_request, reply) => {
+    reply.headers(CONSOLE_SECURITY_HEADERS);
+  });
+  // The root instance's @fastify/static (web chat) already decorated the reply.
+  await app.register(fastifyStatic, {
+    root: path.join(WEB_ROOT, 'console'),
+    prefix: '/console/',
+    index: false,
+    decorateReply: false,
+  });
+  const indexHtml = await readFile(path.join(WEB_ROOT, 'console', 'index.html'));
+  const sendIndex = (_: unknown, reply: FastifyReply) =>
+    reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(indexHtml);
+  app.get('/console', { schema: { hide: true } }, sendIndex);
+  app.get('/console/', { schema: { hide: true } }, sendIndex);
+};
+
+/**
+ * The citizen web chat page with the official Web Chat bundle, served from node_modules (no CDN), and the
+ * knowledge editors' console.
+ */
 export const webPages: FastifyPluginAsync = async (app) => {
   await app.register(fastifyStatic, { root: path.join(WEB_ROOT, 'webchat'), prefix: '/webchat/', index: false });
+  await app.register(knowledgeConsole);
 
   const indexHtml = await readFile(path.join(WEB_ROOT, 'webchat', 'index.html'));
   const sendIndex = (_: unknown, reply: FastifyReply) =>

@@ -1,0 +1,219 @@
+/* global document, window, location, history, setTimeout, clearTimeout */
+// The knowledge editors' console: sign-in, the shell (header, navigation) and a small hash router.
+import { api, ApiError, onUnauthorized } from './api.mjs';
+import { renderArticleList } from './article-list.mjs';
+import { renderArticlePage, renderNewArticle } from './article-page.mjs';
+import { confirmDialog } from './dialog.mjs';
+import { h, field, replace } from './dom.mjs';
+import { describeError, getLocale, roleName, setLocale, t } from './i18n.mjs';
+import { renderSynonyms } from './synonyms.mjs';
+import { renderTryQuestion } from './try-question.mjs';
+
+const app = document.getElementById('app');
+const toastEl = document.getElementById('toast');
+
+/** Shared with every view: the session, the categories, navigation and notices. */
+const ctx = {
+  session: null,
+  categories: [],
+  categoryName: (code) => ctx.categories.find((c) => c.code === code)?.name ?? code,
+  navigate: (hash) => {
+    if (location.hash === hash) route();
+    else location.hash = hash;
+  },
+  /** A view with unsaved edits sets a check; leaving it then asks first. */
+  leaveGuard: null,
+  toast(text) {
+    toastEl.textContent = text;
+    toastEl.classList.add('shown');
+    clearTimeout(ctx.toastTimer);
+    ctx.toastTimer = setTimeout(() => toastEl.classList.remove('shown'), 4000);
+  },
+};
+
+let view;
+let currentHash = location.hash;
+
+function showSignIn(notice) {
+  ctx.session = null;
+  const username = h('input', { name: 'username', autocomplete: 'username', required: true });
+  const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+  const error = h('p', { class: 'form-error', role: 'alert' }, notice ?? '');
+  const button = h('button', { type: 'submit', class: 'primary' }, t('signIn.submit'));
+  const form = h(
+    'form',
+    {
+      class: 'signin-card',
+      'aria-labelledby': 'signin-title',
+      onsubmit: async (event) => {
+        event.preventDefault();
+        error.textContent = '';
+        button.disabled = true;
+        try {
+          await api.login(username.value.trim(), password.value);
+          password.value = '';
+          await showApp();
+        } catch (e) {
+          error.textContent = e instanceof ApiError && e.status === 401 ? t('signIn.wrong') : describeError(e);
+          password.select();
+        } finally {
+          button.disabled = false;
+        }
+      },
+    },
+    h('div', { class: 'signin-brand' }, h('span', { class: 'logo' }, '12345'), h('span', {}, t('app.hotline'))),
+    h('h1', { id: 'signin-title' }, t('signIn.title')),
+    field(t('signIn.username'), username),
+    field(t('signIn.password'), password),
+    error,
+    button,
+    h('p', { class: 'hint' }, t('signIn.help')),
+  );
+  replace(app, h('main', { class: 'signin', id: 'view' }, form, localeToggle()));
+  app.removeAttribute('aria-busy');
+  document.title = `${t('signIn.title')} · ${t('app.title')}`;
+  username.focus();
+}
+
+function localeToggle() {
+  return h(
+    'button',
+    {
+      type: 'button',
+      class: 'link locale',
+      lang: getLocale() === 'en' ? 'zh-CN' : 'en',
+      onclick: async () => {
+        if (ctx.leaveGuard?.() && !(await confirmDialog({ title: t('leave.title'), message: t('leave.message') })))
+          return;
+        ctx.leaveGuard = null;
+        setLocale(getLocale() === 'en' ? 'zh-CN' : 'en');
+        if (ctx.session) renderShell();
+        else showSignIn();
+      },
+    },
+    t('app.otherLocale'),
+  );
+}
+
+async function showApp() {
+  try {
+    ctx.session = await api.me();
+    ctx.categories = await api.categories();
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) return showSignIn();
+    replace(app, h('p', { class: 'form-error boot', role: 'alert' }, describeError(e)));
+    return;
+  }
+  renderShell();
+}
+
+function renderShell() {
+  const { session } = ctx;
+  const nav = [
+    ['#/', t('nav.articles'), 'articles'],
+    ['#/try', t('nav.try'), 'try'],
+    ['#/synonyms', t('nav.synonyms'), 'synonyms'],
+  ];
+  view = h('main', { id: 'view', tabindex: '-1' });
+  replace(
+    app,
+    h(
+      'header',
+      { class: 'topbar' },
+      h(
+        'div',
+        { class: 'brand' },
+        h('span', { class: 'logo', 'aria-hidden': 'true' }, '12345'),
+        h('span', { class: 'brand-text' }, h('strong', {}, t('app.title')), h('small', {}, t('app.hotline'))),
+      ),
+      h(
+        'nav',
+        { 'aria-label': t('nav.label') },
+        nav.map(([href, label, key]) => h('a', { href, dataset: { nav: key } }, label)),
+      ),
+      h(
+        'div',
+        { class: 'user' },
+        h('span', { class: 'user-name', title: session.username }, session.displayName),
+        h(
+          'span',
+          { class: 'roles', 'aria-label': t('user.roles') },
+          session.roles.map((r) => h('span', { class: 'role' }, roleName(r))),
+        ),
+        localeToggle(),
+        h('button', { type: 'button', class: 'secondary small', onclick: signOut }, t('user.signOut')),
+      ),
+    ),
+    view,
+  );
+  app.removeAttribute('aria-busy');
+  route();
+}
+
+async function signOut() {
+  if (ctx.leaveGuard?.() && !(await confirmDialog({ title: t('leave.title'), message: t('leave.message') }))) return;
+  ctx.leaveGuard = null;
+  try {
+    await api.logout();
+  } finally {
+    history.replaceState(null, '', location.pathname);
+    currentHash = '';
+    showSignIn(t('signIn.signedOut'));
+  }
+}
+
+/** `#/`, `#/articles/<id>[/revisions|/audit]`, `#/new`, `#/try`, `#/synonyms`. */
+function route() {
+  if (!ctx.session || !view) return;
+  currentHash = location.hash;
+  const path = location.hash.replace(/^#/, '') || '/';
+  const article = /^\/articles\/([^/]+)(?:\/(revisions|audit))?$/.exec(path);
+  const section = article ? 'articles' : path === '/new' ? 'articles' : path.slice(1) || 'articles';
+  for (const link of app.querySelectorAll('[data-nav]')) {
+    if (link.dataset.nav === section) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+  ctx.leaveGuard = null;
+  view.replaceChildren();
+  let title = t('nav.articles');
+  if (article) {
+    renderArticlePage(view, ctx, decodeURIComponent(article[1]), article[2] ?? 'content');
+    title = decodeURIComponent(article[1]);
+  } else if (path === '/new') {
+    renderNewArticle(view, ctx);
+    title = t('new.title');
+  } else if (path === '/try') {
+    renderTryQuestion(view, ctx);
+    title = t('nav.try');
+  } else if (path === '/synonyms') {
+    renderSynonyms(view, ctx);
+    title = t('nav.synonyms');
+  } else renderArticleList(view, ctx);
+  document.title = `${title} · ${t('app.title')}`;
+}
+
+window.addEventListener('hashchange', async () => {
+  // In-page anchors (the skip link) are not routes.
+  if (location.hash && !location.hash.startsWith('#/')) return;
+  if (ctx.leaveGuard?.()) {
+    const target = location.hash;
+    history.replaceState(null, '', currentHash || location.pathname);
+    if (!(await confirmDialog({ title: t('leave.title'), message: t('leave.message') }))) return;
+    ctx.leaveGuard = null;
+    history.replaceState(null, '', target || location.pathname);
+  }
+  route();
+});
+window.addEventListener('beforeunload', (event) => {
+  if (ctx.leaveGuard?.()) event.preventDefault();
+});
+document.querySelector('.skip-link')?.addEventListener('click', (event) => {
+  event.preventDefault();
+  document.getElementById('view')?.focus();
+});
+
+onUnauthorized(() => {
+  if (ctx.session) showSignIn(t('signIn.expired'));
+});
+
+showApp();
