@@ -15,7 +15,6 @@ import type { JobQueue } from '../core/queue/job-queue.js';
 import { getOrCreateSetting } from '../core/settings.js';
 import { KnowledgeEditorial, seedDemoArticles } from '../knowledge/editorial.js';
 import { BuiltinEmbedder } from '../knowledge/embedders/builtin-embedder.js';
-import { loadFaqIndex, seedDemoFaq } from '../knowledge/faq-repository.js';
 import { KnowledgeSearch } from '../knowledge/search.js';
 import { loadSynonyms, seedSynonyms } from '../knowledge/synonyms.js';
 import { buildApp } from './app.js';
@@ -55,8 +54,8 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     const embedder = new BuiltinEmbedder();
     await seedSynonyms(db);
     if (config.seedDemo) {
-      const added = (await seedDemoFaq(db)) + (await seedDemoArticles(db, embedder));
-      if (added) logger.info({ added }, 'demo knowledge loaded (sample data, not official policy)');
+      const added = await seedDemoArticles(db, embedder);
+      if (added) logger.info({ added }, 'demo knowledge base loaded (sample data, not official policy)');
     }
     const accounts = new StaffAccounts(db);
     const admin = await accounts.ensureAdmin();
@@ -65,13 +64,13 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
         { username: admin.username, password: admin.generatedPassword },
         'first start: created the administrator account; sign in and change this password (shown once)',
       );
-    const editorial = new KnowledgeEditorial(db, embedder);
-    const search = new KnowledgeSearch(db, embedder, await loadSynonyms(db));
+    const search = await new KnowledgeSearch(db, embedder, await loadSynonyms(db)).start();
+    cleanups.push(async () => search.stop());
+    const editorial = new KnowledgeEditorial(db, embedder, () => void search.refresh().catch(() => undefined));
     const tokenSecret =
       config.tokenSecret ??
       (await getOrCreateSetting(db, 'directline.token_secret', () => randomBytes(48).toString('base64url')));
     const tokens = new DirectLineTokens(tokenSecret, config.directLineTokenTtlSeconds);
-    const knowledge = await loadFaqIndex(db);
 
     const queue = await createJobQueue({
       redisUrl: config.redisUrl,
@@ -93,7 +92,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       store: new ConversationStore(db),
       queue,
       bus,
-      knowledge,
+      knowledge: search,
       logger,
       metrics,
       inlineTurns: config.role === 'all',
@@ -130,10 +129,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     cleanups.push(() => app.close());
     const address = await app.listen({ host: config.host, port: config.port });
     const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
-    logger.info(
-      { url, role: config.role, database: database.kind, queue: queue.kind, faq: knowledge.size },
-      'gateway listening',
-    );
+    logger.info({ url, role: config.role, database: database.kind, queue: queue.kind }, 'gateway listening');
     return { app, url, database, queue, broker, accounts, editorial, close: closeAll };
   } catch (error) {
     await closeAll();

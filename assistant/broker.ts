@@ -6,7 +6,7 @@ import type { Metrics } from '../core/metrics.js';
 import type { Job, JobQueue } from '../core/queue/job-queue.js';
 import type { AppendResult, ConversationRecord, ConversationStore } from './conversation-store.js';
 import { messagesFor, resolveLocale } from './messages.js';
-import { BOT_ACCOUNT, runTurn, type KnowledgeLookup } from './turn.js';
+import { BOT_ACCOUNT, runTurn, type KnowledgeLookup, type TurnResult } from './turn.js';
 
 export const TURN_QUEUE = 'assistant-turn';
 
@@ -39,6 +39,9 @@ export interface ReceiveOptions {
 
 /** An unanswered message this old is assumed orphaned (its process died) and queued again. */
 export const RECOVERY_AGE_MS = 5_000;
+
+/** Longest question text sent to the knowledge search. */
+const MAX_QUERY_CHARS = 500;
 
 /** Most turns one conversation runs back to back before yielding (a flood guard, not a limit on citizens). */
 const MAX_TURNS_PER_RUN = 50;
@@ -208,13 +211,18 @@ export class ConversationBroker {
       if (!snapshot || !inbound) return;
       const started = performance.now();
       // While an agent owns the conversation the bot stays silent; the message is only marked handled.
-      const result =
-        snapshot.conversation.mode === 'bot'
-          ? runTurn(
-              { activity: inbound, state: snapshot.state, conversationLocale: snapshot.conversation.locale },
-              knowledge,
-            )
-          : { replies: [], state: snapshot.state };
+      let result: TurnResult = { replies: [], state: snapshot.state };
+      if (snapshot.conversation.mode === 'bot') {
+        // The search is the turn's only I/O: done here, outside any transaction, so the turn stays pure.
+        const text = inbound.type === 'message' ? (inbound.text ?? '').trim() : '';
+        const hits = text ? await knowledge.search(text.slice(0, MAX_QUERY_CHARS)) : [];
+        result = runTurn({
+          activity: inbound,
+          state: snapshot.state,
+          conversationLocale: snapshot.conversation.locale,
+          hits,
+        });
+      }
       const commit = await store.commitTurn({
         inbound,
         expectedStateVersion: snapshot.stateVersion,

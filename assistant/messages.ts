@@ -7,6 +7,7 @@ const MESSAGES = {
       '您好，这里是12345政务服务便民热线在线服务。请直接描述您要咨询或反映的事项，例如“社保卡丢了怎么补办”。如遇火灾、治安、急救或交通事故等紧急情况，请立即拨打119、110、120或122。',
     answerSource: (source: string) => `（来源：${source}）`,
     askHelpful: '以上答复是否解决了您的问题？',
+    whichOne: '您是想咨询以下哪个问题？请点选，或换个说法补充细节。',
     noAnswer:
       '抱歉，我暂时没有找到与您的问题相符的答复。您可以换个说法再问一次，或者补充更多细节（事项、地点、时间）。',
     noAnswerAgain: '仍然没有找到合适的答复。您可以输入“人工”转接人工坐席，或输入“登记”由我为您登记工单。',
@@ -22,6 +23,7 @@ const MESSAGES = {
       'Hello, this is the 12345 government service hotline online service. Please describe what you would like to ask or report. In an emergency (fire, crime, medical, traffic accident) call 119, 110, 120 or 122 now.',
     answerSource: (source: string) => ` (Source: ${source})`,
     askHelpful: 'Did this answer your question?',
+    whichOne: 'Which of these do you mean? Pick one, or rephrase with more detail.',
     noAnswer:
       'Sorry, I could not find an answer that matches your question. Please try rephrasing it or add details (what, where, when).',
     noAnswerAgain: 'Still no matching answer. Type "agent" to talk to a person, or "ticket" to register a case.',

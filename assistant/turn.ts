@@ -1,5 +1,6 @@
 import type { Activity, ChannelAccount, StoredActivity } from '../core/activity.js';
-import type { FaqMatch } from '../knowledge/faq-index.js';
+import { ANSWER_CONFIDENCE, SUGGEST_CONFIDENCE } from '../knowledge/confidence.js';
+import type { KnowledgeHit } from '../knowledge/search.js';
 import { messagesFor, resolveLocale, type Locale } from './messages.js';
 
 /** What the assistant remembers between turns of one conversation (stored as jsonb). */
@@ -8,11 +9,13 @@ export interface ConversationState {
   turns?: number;
   /** Consecutive questions without an answer; after two the citizen is offered a person or a ticket. */
   misses?: number;
-  lastFaqId?: number;
+  /** The article last answered with, while "did this help?" is open. */
+  lastArticleId?: string;
 }
 
+/** Knowledge search as the broker sees it: it runs the search before the turn and hands the hits in. */
 export interface KnowledgeLookup {
-  search(text: string): FaqMatch | undefined;
+  search(text: string): Promise<KnowledgeHit[]>;
 }
 
 export interface TurnInput {
@@ -20,6 +23,8 @@ export interface TurnInput {
   state: ConversationState;
   /** The conversation's locale when it was opened (the channel's or the browser's). */
   conversationLocale?: string | null;
+  /** Knowledge hits for the activity's text, best first (empty when there is no text). */
+  hits: KnowledgeHit[];
 }
 
 export interface TurnResult {
@@ -33,11 +38,21 @@ export const BOT_ACCOUNT: ChannelAccount = { id: 'minsheng-bot', name: '12345 æ™
 const MAX_TURN_TEXT = 2000;
 
 /**
+ * When to answer, ask, or admit a miss: by the search's calibrated confidence (knowledge/confidence.ts).
+ * At or above `answer` the first hit is right about 95% of the time; between `suggest` and `answer` the
+ * citizen picks from the likely questions; below, the turn is a miss.
+ */
+export const DECISION = { answer: ANSWER_CONFIDENCE, suggest: SUGGEST_CONFIDENCE, suggestions: 3 };
+
+/** Channels whose citizens read short messages (SMS) or hear replies (voice) get the short answer form. */
+const SHORT_FORM_CHANNELS = new Set(['sms', 'voice']);
+
+/**
  * One assistant turn: pure over its inputs (no I/O), so it is tested without a database and a re-run
  * after a crash produces the same replies.
  */
-export function runTurn(input: TurnInput, knowledge: KnowledgeLookup): TurnResult {
-  const { activity } = input;
+export function runTurn(input: TurnInput): TurnResult {
+  const { activity, hits } = input;
   const locale = input.state.locale ?? resolveLocale(activity.locale ?? input.conversationLocale);
   const t = messagesFor(locale);
   const state: ConversationState = { ...input.state, locale, turns: (input.state.turns ?? 0) + 1 };
@@ -60,41 +75,62 @@ export function runTurn(input: TurnInput, knowledge: KnowledgeLookup): TurnResul
   }
 
   // The answer to "did this help?" closes the loop on the last answer instead of starting a search.
-  if (state.lastFaqId !== undefined && (text === t.helpfulYes || text === t.helpfulNo)) {
+  if (state.lastArticleId !== undefined && (text === t.helpfulYes || text === t.helpfulNo)) {
     const helped = text === t.helpfulYes;
     return {
       replies: [reply(helped ? t.thanks : t.notHelped)],
-      state: { ...state, lastFaqId: undefined, misses: helped ? 0 : (state.misses ?? 0) + 1 },
+      state: { ...state, lastArticleId: undefined, misses: helped ? 0 : (state.misses ?? 0) + 1 },
     };
   }
 
-  const match = knowledge.search(text);
-  if (match) {
-    const source = match.entry.source ? t.answerSource(match.entry.source) : '';
+  const [best] = hits;
+  if (best && best.confidence >= DECISION.answer) {
+    const answer = SHORT_FORM_CHANNELS.has(activity.channelId) ? best.answerShort : best.answerFull;
+    const source = t.answerSource(best.source?.title ?? best.department);
     return {
       replies: [
-        reply(`${match.entry.answer}${source}`, {
+        reply(`${answer}${source}`, {
           channelData: {
-            knowledge: { faqId: match.entry.id, score: round(match.score), matched: match.matchedPhrase },
+            knowledge: {
+              articleId: best.articleId,
+              confidence: round(best.confidence),
+              similarity: round(best.similarity),
+              matched: best.matched.text,
+            },
           },
         }),
-        reply(t.askHelpful, { suggestedActions: suggestions(t.helpfulYes, t.helpfulNo) }),
+        reply(t.askHelpful, { suggestedActions: suggestions([t.helpfulYes, t.helpfulNo]) }),
       ],
-      state: { ...state, misses: 0, lastFaqId: match.entry.id },
+      state: { ...state, misses: 0, lastArticleId: best.articleId },
+    };
+  }
+  const candidates = hits.filter((h) => h.confidence >= DECISION.suggest).slice(0, DECISION.suggestions);
+  if (candidates.length > 0) {
+    // Several articles fit about equally: let the citizen pick rather than guess. Picking sends the
+    // standard question, which the next turn answers with confidence.
+    return {
+      replies: [
+        reply(t.whichOne, {
+          suggestedActions: suggestions(candidates.map((c) => c.question)),
+          channelData: {
+            knowledge: {
+              candidates: candidates.map((c) => ({ articleId: c.articleId, confidence: round(c.confidence) })),
+            },
+          },
+        }),
+      ],
+      state: { ...state, lastArticleId: undefined },
     };
   }
   const misses = (input.state.misses ?? 0) + 1;
-  return { replies: [reply(misses >= 2 ? t.noAnswerAgain : t.noAnswer)], state: { ...state, misses } };
+  return {
+    replies: [reply(misses >= 2 ? t.noAnswerAgain : t.noAnswer)],
+    state: { ...state, misses, lastArticleId: undefined },
+  };
 }
 
 const round = (n: number) => Math.round(n * 1000) / 1000;
 
-function suggestions(yes: string, no: string) {
-  return {
-    to: [],
-    actions: [
-      { type: 'imBack', title: yes, value: yes },
-      { type: 'imBack', title: no, value: no },
-    ],
-  };
+function suggestions(values: string[]) {
+  return { to: [], actions: values.map((value) => ({ type: 'imBack', title: value, value })) };
 }

@@ -7,6 +7,14 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { loadDemoDomains } from '../knowledge/article-store.js';
 import { BuiltinEmbedder, cosine } from '../knowledge/embedders/builtin-embedder.js';
+import {
+  ANSWER_CONFIDENCE,
+  CONFIDENCE_MODEL,
+  confidence,
+  fitConfidence,
+  type ConfidenceFeatures,
+  type ConfidenceModel,
+} from '../knowledge/confidence.js';
 import type { KnowledgeSearch } from '../knowledge/search.js';
 import { percentile } from './stats.js';
 
@@ -100,5 +108,61 @@ export async function measureRetrieval(rank: Ranker, cases = loadSuite()): Promi
     answerableAcceptedCorrect:
       answerableTop.filter((t) => t.correct && t.score >= threshold).length / answerable.length,
     latency: { p50: percentile(times, 50), p95: percentile(times, 95) },
+  };
+}
+
+export interface CalibrationResult {
+  /** Fitted on the even-numbered cases. */
+  model: ConfidenceModel;
+  /** Lowest confidence to answer, chosen on the even-numbered cases (see below). */
+  answerAt: number;
+  /** Measured on the odd-numbered cases with the fitted model (`fresh`) and with the shipped one. */
+  heldOut: Record<'fresh' | 'shipped', { answered: number; precision: number; noAnswerRejected: number }>;
+}
+
+/**
+ * Calibrates the hybrid search's confidence: fits the logistic model on half of the suite (is the first
+ * hit right?), picks the answer threshold there, and measures on the other half how often the assistant
+ * would answer, how often those answers are right, and how many no-answer questions it declines.
+ */
+export async function calibrate(search: KnowledgeSearch, cases = loadSuite()): Promise<CalibrationResult> {
+  const samples: { features: ConfidenceFeatures; correct: boolean; none: boolean }[] = [];
+  for (const c of cases) {
+    const [top] = await search.search(c.q, { limit: 1 });
+    samples.push({
+      features: top?.signals ?? { similarity: 0, margin: 0, lexicalShare: 0, lexicalFirst: false, vectorFirst: false },
+      correct: top?.articleId === c.expect,
+      none: c.expect === 'none',
+    });
+  }
+  const fitHalf = samples.filter((_, i) => i % 2 === 0);
+  const testHalf = samples.filter((_, i) => i % 2 === 1);
+  const model = fitConfidence(fitHalf);
+  const outcome = (half: typeof samples, m: ConfidenceModel, at: number) => {
+    const answered = half.filter((s) => !s.none && confidence(s.features, m) >= at);
+    const none = half.filter((s) => s.none);
+    return {
+      answered: answered.length / half.filter((s) => !s.none).length,
+      precision: answered.filter((s) => s.correct).length / Math.max(1, answered.length),
+      noAnswerRejected: none.filter((s) => confidence(s.features, m) < at).length / Math.max(1, none.length),
+    };
+  };
+  // The lowest threshold (most questions answered) at which, on the fitting half, answers are >= 95%
+  // right and >= 80% of the questions without an answer in the base are declined.
+  let answerAt = 0.95;
+  for (let t = 30; t <= 95; t++) {
+    const o = outcome(fitHalf, model, t / 100);
+    if (o.precision >= 0.95 && o.noAnswerRejected >= 0.8) {
+      answerAt = t / 100;
+      break;
+    }
+  }
+  return {
+    model,
+    answerAt,
+    heldOut: {
+      fresh: outcome(testHalf, model, answerAt),
+      shipped: outcome(testHalf, CONFIDENCE_MODEL, ANSWER_CONFIDENCE),
+    },
   };
 }

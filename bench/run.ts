@@ -18,11 +18,20 @@ import {
 import { freePort, spawnGateway, stopGracefully } from '../test/support/process.js';
 import { seedDemoArticles } from '../knowledge/editorial.js';
 import { BuiltinEmbedder } from '../knowledge/embedders/builtin-embedder.js';
+import { ANSWER_CONFIDENCE } from '../knowledge/confidence.js';
 import { KnowledgeSearch } from '../knowledge/search.js';
 import { loadSynonyms, seedSynonyms } from '../knowledge/synonyms.js';
 import { openTestDatabase, type EngineKind } from '../test/support/databases.js';
 import { charOverlap, embeddingScore, LCQMC_PATH, loadLcqmc, splitEvaluate } from './lcqmc.js';
-import { hybridRanker, inMemoryRanker, measureRetrieval, type RetrievalResult } from './retrieval.js';
+import {
+  calibrate,
+  hybridRanker,
+  inMemoryRanker,
+  measureRetrieval,
+  type CalibrationResult,
+  type RetrievalResult,
+} from './retrieval.js';
+import { measureSearchScale, type ScaleResult } from './search-scale.js';
 import { table } from './stats.js';
 import { measureTurns, type TurnLevelResult } from './webchat-turn.js';
 
@@ -105,6 +114,7 @@ async function retrievalSection() {
   const embedder = new BuiltinEmbedder();
   const rows: (string | number)[][] = [];
   const results: Record<string, RetrievalResult> = {};
+  let calibration: CalibrationResult | undefined;
   const add = (name: string, r: RetrievalResult) => {
     results[name] = r;
     rows.push([name, r.hitAt1, r.hitAt5, r.mrr, r.noAnswerRejected, r.latency.p50, r.latency.p95]);
@@ -116,8 +126,10 @@ async function retrievalSection() {
     try {
       await seedDemoArticles(database.db, embedder);
       await seedSynonyms(database.db);
-      const search = new KnowledgeSearch(database.db, embedder, await loadSynonyms(database.db));
+      const search = await new KnowledgeSearch(database.db, embedder, await loadSynonyms(database.db)).start();
       add(`hybrid search, ${kind}`, await measureRetrieval(hybridRanker(search)));
+      calibration ??= await calibrate(search);
+      search.stop();
     } finally {
       await database.cleanup();
     }
@@ -128,12 +140,57 @@ async function retrievalSection() {
   );
   console.log(table(['ranker', 'hit@1', 'hit@5', 'MRR', 'no-answer rejected', 'p50 ms', 'p95 ms'], rows));
   console.log('(no-answer rejected at the similarity above which 95% of correct top-1 answers lie)\n');
+  if (calibration) {
+    const { model, answerAt, heldOut } = calibration;
+    console.log('Confidence (knowledge/confidence.ts): fitted on the even-numbered questions, measured on the odd');
+    console.log(
+      table(
+        ['model', 'answer at', 'answerable answered', 'answers right', 'no-answer declined'],
+        [
+          [
+            'fitted in this run',
+            answerAt,
+            heldOut.fresh.answered,
+            heldOut.fresh.precision,
+            heldOut.fresh.noAnswerRejected,
+          ],
+          [
+            'shipped',
+            ANSWER_CONFIDENCE,
+            heldOut.shipped.answered,
+            heldOut.shipped.precision,
+            heldOut.shipped.noAnswerRejected,
+          ],
+        ],
+      ),
+    );
+    console.log(`fitted: ${JSON.stringify(model)}\n`);
+  }
+  return { rankers: results, calibration };
+}
+
+async function scaleSection(): Promise<ScaleResult[]> {
+  const engines: EngineKind[] = ['pglite', ...((await postgresUnavailable()) ? [] : (['postgres'] as const))];
+  // 100k chunks on PGlite take minutes to load (single-threaded WebAssembly HNSW build); opt in.
+  const sizes = (engine: EngineKind) =>
+    engine === 'postgres' || process.env.BENCH_PGLITE_100K === '1' ? [1_000, 10_000, 100_000] : [1_000, 10_000];
+  console.log('Search latency with synthetic filler (all 445 retrieval-zh questions per size)');
+  const results: ScaleResult[] = [];
+  for (const engine of engines) results.push(...(await measureSearchScale([engine], sizes(engine), console.log)));
+  console.log(
+    table(
+      ['engine', 'chunks', 'load s', 'p50 ms', 'p95 ms'],
+      results.map((r) => [r.engine, r.chunks, r.loadSeconds, r.p50, r.p95]),
+    ),
+  );
+  console.log('');
   return results;
 }
 
 async function main() {
   const lcqmc = lcqmcSection();
   const retrieval = await retrievalSection();
+  const searchScale = await scaleSection();
   const rows: (string | number)[][] = [];
   const results: { setup: string; levels: TurnLevelResult[] }[] = [];
   for (const setup of await setups()) {
@@ -178,7 +235,10 @@ async function main() {
   );
   await mkdir(new URL('./results/', import.meta.url), { recursive: true });
   const file = new URL(`./results/bench-${new Date().toISOString().replaceAll(':', '-')}.json`, import.meta.url);
-  await writeFile(file, JSON.stringify({ node: process.version, lcqmc, retrieval, webchat: results }, null, 2));
+  await writeFile(
+    file,
+    JSON.stringify({ node: process.version, lcqmc, retrieval, searchScale, webchat: results }, null, 2),
+  );
   console.log(`\nwritten to ${path.relative(process.cwd(), file.pathname)}`);
 }
 

@@ -41,8 +41,10 @@ for (const { kind, skip } of engines) {
     let handle: TestDatabaseHandle;
     let editorial: KnowledgeEditorial;
     let search: KnowledgeSearch;
-    const answered = async (q: string) =>
-      (await search.search(q, { today: TODAY })).find((h) => h.articleId === record.id)?.answerShort;
+    const answered = async (q: string) => {
+      await search.refresh();
+      return (await search.search(q, { today: TODAY })).find((h) => h.articleId === record.id)?.answerShort;
+    };
 
     beforeAll(async () => {
       handle = await openTestDatabase(kind);

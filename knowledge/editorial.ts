@@ -102,9 +102,14 @@ const OPEN: RevisionStatus[] = ['draft', 'in_review'];
  * Every action is checked against the actor's roles and written to the audit log in the same transaction.
  */
 export class KnowledgeEditorial {
+  /**
+   * @param onPublishedChange called after a change to what citizens can be answered from (publish,
+   *   retire), so this instance's search index catches up at once rather than at its next check.
+   */
   constructor(
     private readonly db: Kysely<Database>,
     private readonly embedder: DocumentEmbedder,
+    private readonly onPublishedChange: () => void = () => {},
   ) {}
 
   /** Saves each record as the article's open draft revision, creating the article when new. */
@@ -234,6 +239,7 @@ export class KnowledgeEditorial {
         detail: { revision: open.revision, note: note ?? null },
       });
     });
+    this.onPublishedChange();
     return this.get(id);
   }
 
@@ -316,6 +322,7 @@ export class KnowledgeEditorial {
         detail: { note: note ?? null },
       });
     });
+    this.onPublishedChange();
     return this.get(id);
   }
 
@@ -326,8 +333,15 @@ export class KnowledgeEditorial {
   async publishRecords(actor: Actor, records: ArticleRecord[]): Promise<{ created: number; updated: number }> {
     if (!actor.roles.includes('admin'))
       throw new AppError('E_FORBIDDEN', 'only an administrator may publish without review');
+    const result = await this.publishRecordsIn(actor, records);
+    this.onPublishedChange();
+    return result;
+  }
+
+  private publishRecordsIn(actor: Actor, records: ArticleRecord[]): Promise<{ created: number; updated: number }> {
     return this.db.transaction().execute(async (trx) => {
       let created = 0;
+      const live: Parameters<typeof writeLive>[2] = [];
       for (const record of records) {
         await this.checkCategory(trx, record.category);
         const exists = await trx
@@ -355,8 +369,11 @@ export class KnowledgeEditorial {
             .values({ article_id: id, revision, status: 'draft', content: JSON.stringify(content), author: actor.name })
             .execute();
         }
-        await this.publishIn(trx, actor, record, revision);
+        await this.markPublished(trx, actor, record.id, revision);
+        live.push({ record, version: revision, actor: actor.name });
       }
+      // Embedding and chunk writes for the whole batch at once: the expensive part, done set-wise.
+      await writeLive(trx, this.embedder, live);
       await audit(
         trx,
         actor,
@@ -378,19 +395,30 @@ export class KnowledgeEditorial {
     revision: number,
     note?: string,
   ): Promise<void> {
+    await this.markPublished(trx, actor, record.id, revision, note);
+    await writeLive(trx, this.embedder, [{ record, version: revision, actor: actor.name }]);
+  }
+
+  /** The revision becomes the published one; the one published before is superseded. */
+  private async markPublished(
+    trx: Transaction<Database>,
+    actor: Actor,
+    id: string,
+    revision: number,
+    note?: string,
+  ): Promise<void> {
     await trx
       .updateTable('knowledge_revisions')
       .set({ status: 'superseded' })
-      .where('article_id', '=', record.id)
+      .where('article_id', '=', id)
       .where('status', '=', 'published')
       .execute();
     await trx
       .updateTable('knowledge_revisions')
       .set({ status: 'published', reviewed_by: actor.name, reviewed_at: sql`now()`, review_note: note ?? null })
-      .where('article_id', '=', record.id)
+      .where('article_id', '=', id)
       .where('revision', '=', revision)
       .execute();
-    await writeLive(trx, this.embedder, [{ record, version: revision, actor: actor.name }]);
   }
 
   async exists(id: string): Promise<boolean> {
@@ -614,10 +642,16 @@ export async function seedDemoArticles(db: Kysely<Database>, embedder: DocumentE
     // Several instances may start at once on one database: only one seeds.
     await sql`select pg_advisory_xact_lock(hashtext('minsheng.seed.knowledge_articles'))`.execute(trx);
     if (await trx.selectFrom('knowledge_articles').select('id').limit(1).executeTakeFirst()) return 0;
+    // Building the HNSW index once over all vectors is several times faster than inserting into it one by
+    // one (most of the first start on PGlite). The table is empty and locked by this transaction meanwhile.
+    await sql`drop index if exists knowledge_chunks_embedding_idx`.execute(trx);
     await writeLive(
       trx,
       embedder,
       records.map((record) => ({ record, version: 1, actor: SYSTEM_ACTOR.name })),
+    );
+    await sql`create index knowledge_chunks_embedding_idx on knowledge_chunks using hnsw (embedding vector_cosine_ops)`.execute(
+      trx,
     );
     await trx
       .insertInto('knowledge_revisions')

@@ -43,10 +43,13 @@ for (const { kind, skip } of engines) {
       expect(await seedDemoArticles(handle.db, embedder)).toBeGreaterThanOrEqual(120);
       expect(await seedDemoArticles(handle.db, embedder)).toBe(0); // only into an empty base
       await seedSynonyms(handle.db);
-      search = new KnowledgeSearch(handle.db, embedder, await loadSynonyms(handle.db));
+      search = await new KnowledgeSearch(handle.db, embedder, await loadSynonyms(handle.db)).start();
       editorial = new KnowledgeEditorial(handle.db, embedder);
     });
-    afterAll(async () => handle?.cleanup());
+    afterAll(async () => {
+      search?.stop();
+      await handle?.cleanup();
+    });
 
     it('finds the article a citizen asks about, with the phrasing that matched', async () => {
       const [top] = await search.search('我社保卡弄丢了，怎么补一张', { today: TODAY });
@@ -70,6 +73,7 @@ for (const { kind, skip } of engines) {
         article('test-retired', '量子纠缠通信许可证注销'),
       ]);
       await editorial.retire(admin, 'test-retired');
+      await search.refresh();
 
       const ids = (await search.search('量子纠缠通信许可证', { today: TODAY, limit: 10 })).map((h) => h.articleId);
       expect(ids).toContain('test-district');

@@ -1,7 +1,9 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../core/db/schema.js';
-import type { BuiltinEmbedder } from './embedders/builtin-embedder.js';
+import type { Embeddings } from '@langchain/core/embeddings';
+import { confidence, type ConfidenceFeatures } from './confidence.js';
 import { searchTokens } from './embedders/text-features.js';
+import { LexicalIndex } from './lexical-index.js';
 import type { SynonymDictionary } from './synonyms.js';
 
 export interface KnowledgeHit {
@@ -12,12 +14,20 @@ export interface KnowledgeHit {
   answerFull: string;
   department: string;
   source: { title: string; url: string | null } | null;
-  /** Reciprocal-rank-fusion score of the vector and full-text rankings. */
+  /** Weighted reciprocal-rank fusion of the lexical and vector rankings. */
   score: number;
   /** Best cosine similarity of the query with any phrasing of the article. */
   similarity: number;
+  /** Calibrated probability that this article answers the question (knowledge/confidence.ts). */
+  confidence: number;
+  /** What the confidence was computed from. */
+  signals: ConfidenceFeatures;
+  /** The article's place in each ranking (1 = first), null when it was not among the candidates. */
+  ranks: { lexical: number | null; vector: number | null };
   /** The phrasing that matched best (for the agent desk and the editors' "try a question" panel). */
   matched: { kind: string; text: string };
+  /** The query's telling words found in the matched phrasing or the standard question. */
+  highlights: string[];
 }
 
 export interface SearchOptions {
@@ -29,32 +39,110 @@ export interface SearchOptions {
 }
 
 /** RRF's k: dampens the head of each ranking so neither list alone decides (Cormack et al., 2009). */
-const RRF_K = 60;
+const RRF_K = 10;
 /** Candidates each ranking contributes (HNSW's default ef_search is 40). */
-const CANDIDATES = 40;
-/** Query words rarer than this (IDF) carry meaning; 怎么, 请问, 的 do not. */
-const QUERY_MIN_IDF = 5;
+const CANDIDATES = 20;
+/** How often an instance checks whether another one changed the published articles. */
+const REFRESH_CHECK_MS = 15_000;
 
-interface CandidateRow {
-  article_id: string;
-  kind: string;
-  text: string;
-  /** Cosine similarity with the query, computed in the database (vectors never travel back). */
-  similarity: number;
-  rank: number;
+export interface FusionWeights {
+  lexical: number;
+  vector: number;
 }
 
 /**
- * Hybrid search over published, effective articles: nearest phrasings by vector (HNSW), and phrasings
- * sharing the query's telling words (full text over jieba tokens), fused per article by reciprocal rank.
- * The query is expanded with synonyms first. Retired, draft and expired articles are never returned.
+ * With the built-in embedder the vector ranking carries the same lexical signal as BM25, only hashed and
+ * blurred: on retrieval-zh, BM25 alone ranks hit@1 0.88; fusing the vector list at a quarter weight gives
+ * 0.85, at a tenth (a tie-breaker) 0.88. A model embedder (bge-m3 and the like) brings meaning BM25 lacks: weigh it fully.
+ */
+export const FUSION_FOR_BUILTIN: FusionWeights = { lexical: 1, vector: 0.1 };
+export const FUSION_FOR_MODELS: FusionWeights = { lexical: 1, vector: 1 };
+
+interface CandidateRow {
+  article_id: string;
+  /** Rank of the article's best phrasing among the nearest phrasings; null when not among them. */
+  vector_rank: number | null;
+  /** Best cosine similarity with any phrasing, computed in the database (vectors never travel back). */
+  similarity: number;
+  /** The best similarity among the other candidates. */
+  rival_similarity: number | null;
+  score: number;
+  kind: string;
+  text: string;
+  title: string;
+  question: string;
+  answer_short: string;
+  answer_full: string;
+  department: string;
+  source: { title: string; url: string | null } | null;
+}
+
+/**
+ * Hybrid search over published, effective articles: BM25 over the articles' phrasings (in memory, with
+ * the knowledge base's own word statistics) and nearest phrasings by vector (pgvector HNSW), fused per
+ * article by weighted reciprocal rank. The query is expanded with synonyms first. The database decides
+ * what is visible, on every query: retired, draft, expired and other districts' articles are never
+ * returned, even before the in-memory index has caught up with a change.
  */
 export class KnowledgeSearch {
+  private lexical = new LexicalIndex();
+  private indexed: string | undefined;
+  private refreshing: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly embedder: BuiltinEmbedder,
+    private readonly embedder: Pick<Embeddings, 'embedQuery'>,
     private synonyms: SynonymDictionary,
+    private readonly fusion: FusionWeights = FUSION_FOR_BUILTIN,
   ) {}
+
+  /** Builds the lexical index, then keeps it current (checks every 15 s; `refresh()` after own changes). */
+  async start(): Promise<this> {
+    await this.refresh();
+    this.timer = setInterval(() => void this.refresh().catch(() => undefined), REFRESH_CHECK_MS).unref();
+    return this;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /**
+   * Rebuilds the lexical index when the published articles changed since it was built. A call during a
+   * rebuild runs one more check after it, so a change made meanwhile is never missed.
+   */
+  refresh(): Promise<void> {
+    if (this.refreshing) {
+      this.queued ??= this.refreshing.then(() => {
+        this.queued = undefined;
+        return this.refresh();
+      });
+      return this.queued;
+    }
+    this.refreshing = this.rebuildIfChanged().finally(() => (this.refreshing = undefined));
+    return this.refreshing;
+  }
+
+  private async rebuildIfChanged(): Promise<void> {
+    const { n, latest } = await this.db
+      .selectFrom('knowledge_articles')
+      .select((eb) => [eb.fn.countAll<string>().as('n'), eb.fn.max('updated_at').as('latest')])
+      .where('status', '=', 'published')
+      .executeTakeFirstOrThrow();
+    const stamp = `${n}@${latest ? new Date(latest).toISOString() : ''}`;
+    if (stamp === this.indexed) return;
+    const rows = await this.db
+      .selectFrom('knowledge_articles')
+      .select(['id', 'title', 'question', 'variants', 'answer_short', 'answer_full'])
+      .where('status', '=', 'published')
+      .execute();
+    this.lexical = await LexicalIndex.build(
+      rows.map((r) => ({ id: r.id, texts: [r.title, r.question, ...r.variants, r.answer_short, r.answer_full] })),
+    );
+    this.indexed = stamp;
+  }
 
   /** Swaps in an edited synonym dictionary. */
   useSynonyms(synonyms: SynonymDictionary): void {
@@ -66,98 +154,98 @@ export class KnowledgeSearch {
   }
 
   async search(query: string, options: SearchOptions = {}): Promise<KnowledgeHit[]> {
+    if (this.indexed === undefined) await this.refresh();
     const expanded = this.synonyms.expand(query);
-    const vector = this.embedder.embed(expanded);
-    const terms = searchTokens(expanded, QUERY_MIN_IDF);
     const today = options.today ?? new Date().toISOString().slice(0, 10);
     const region = options.region ?? null;
-    const literal = JSON.stringify(vector);
-    const tsquery = terms.map((t) => `'${t.replaceAll("'", "''")}'`).join(' | ');
+    const limit = options.limit ?? 5;
+    const lexical = this.lexical.search(expanded, CANDIDATES);
+    const lexicalRank = new Map(lexical.map((h, i) => [h.id, i + 1]));
+    const lexicalScore = new Map(lexical.map((h) => [h.id, h.score]));
+    /** The article's BM25 score against the best other article's. */
+    const lexicalShare = (id: string) => {
+      const own = lexicalScore.get(id) ?? 0;
+      const rival = lexical.find((h) => h.id !== id)?.score ?? 0;
+      return own + rival > 0 ? own / (own + rival) : 0;
+    };
+    // Five significant digits are plenty for a cosine ranking and make the literal a third as long.
+    const vector = `[${(await this.embedder.embedQuery(expanded)).map((v) => +v.toPrecision(5)).join(',')}]`;
 
-    // Without a telling word (only 怎么/请问/punctuation) there is no full-text ranking to make.
-    const byText =
-      tsquery === ''
-        ? sql`select null::text as article_id, null::text as kind, null::text as text, 0::float8 as distance, 0::float4 as weight where false`
-        : sql`
-        select c.article_id, c.kind, c.text, c.embedding <=> ${literal}::vector as distance,
-               ts_rank(c.tokens, to_tsquery('simple', ${tsquery})) as weight
-        from knowledge_chunks c
-        where c.tokens @@ to_tsquery('simple', ${tsquery})
-        order by weight desc
-        limit ${CANDIDATES}`;
-
-    // Both rankings in one round trip. The vector ranking must order by the distance to a parameter for
-    // the HNSW index to serve it; the article filter applies to the candidates it returns.
-    const { rows } = await sql<CandidateRow & { source_list: 'vector' | 'text' }>`
-      with visible as (
-        select id from knowledge_articles
-        where status = 'published' and effective_from <= ${today}::date
-          and (expires_at is null or expires_at > ${today}::date)
-          and (${region}::text is null or region = '全市' or region = ${region}::text)
-      ), by_vector as (
-        select c.article_id, c.kind, c.text, c.embedding <=> ${literal}::vector as distance
-        from knowledge_chunks c
-        order by c.embedding <=> ${literal}::vector
-        limit ${CANDIDATES}
-      ), by_text as (${byText})
-      select 'vector' as source_list, v.article_id, v.kind, v.text, 1 - v.distance as similarity,
-             row_number() over (order by v.distance)::int as rank
-      from by_vector v where v.article_id in (select id from visible)
-      union all
-      select 'text', t.article_id, t.kind, t.text, 1 - t.distance,
-             row_number() over (order by t.weight desc)::int
-      from by_text t where t.article_id in (select id from visible)`.execute(this.db);
-
-    const fused = new Map<
-      string,
-      { score: number; similarity: number; matched: { kind: string; text: string }; seen: Set<string> }
-    >();
-    for (const row of rows.sort((a, b) => a.rank - b.rank)) {
-      const entry = fused.get(row.article_id) ?? {
-        score: 0,
-        similarity: -1,
-        matched: { kind: row.kind, text: row.text },
-        seen: new Set(),
-      };
-      // Each list counts once per article, at the article's best phrasing in that list.
-      if (!entry.seen.has(row.source_list)) {
-        entry.seen.add(row.source_list);
-        entry.score += 1 / (RRF_K + row.rank);
-      }
-      if (row.similarity > entry.similarity) {
-        entry.similarity = row.similarity;
-        entry.matched = { kind: row.kind, text: row.text };
-      }
-      fused.set(row.article_id, entry);
-    }
-    const ranked = [...fused.entries()]
-      .sort((a, b) => b[1].score - a[1].score || b[1].similarity - a[1].similarity)
-      .slice(0, options.limit ?? 5);
-    if (ranked.length === 0) return [];
-    const articles = await this.db
-      .selectFrom('knowledge_articles')
-      .select(['id', 'title', 'question', 'answer_short', 'answer_full', 'department', 'source'])
-      .where(
-        'id',
-        'in',
-        ranked.map(([id]) => id),
+    // One round trip: the nearest phrasings (HNSW serves the order by distance to the constant subquery);
+    // for the articles of either list that are visible today, each one's best phrasing (by the article_id
+    // index); the fusion. Every step is an index lookup, whatever the size of the base, and only the
+    // first `limit` articles bring their answers back.
+    const { lexical: wl, vector: wv } = this.fusion;
+    const lexicalIds = lexical.map((h) => h.id);
+    const { rows } = await sql<CandidateRow & { score: number; position: number }>`
+      with q as materialized (select ${vector}::vector as v),
+      nearest as materialized (
+        select article_id, row_number() over () as rank
+        from (select c.article_id from knowledge_chunks c
+              order by c.embedding <=> (select v from q) limit ${CANDIDATES}) n
+      ), candidates as (
+        select a.id, a.title, a.question, p.kind, p.text, p.similarity,
+               (select min(rank) from nearest n where n.article_id = a.id)::int as vector_rank,
+               array_position(${lexicalIds}::text[], a.id) as lexical_rank
+        from knowledge_articles a
+        cross join lateral (
+          select c.kind, c.text, (1 - (c.embedding <=> (select v from q)))::float8 as similarity
+          from knowledge_chunks c where c.article_id = a.id
+          order by c.embedding <=> (select v from q) limit 1
+        ) p
+        where a.id = any(array(select article_id from nearest) || ${lexicalIds}::text[])
+          and a.status = 'published' and a.effective_from <= ${today}::date
+          and (a.expires_at is null or a.expires_at > ${today}::date)
+          and (${region}::text is null or a.region = '全市' or a.region = ${region}::text)
+      ), fused as (
+        select c.*, coalesce(${wl}::float8 / (${RRF_K} + lexical_rank), 0)
+                    + coalesce(${wv}::float8 / (${RRF_K} + vector_rank), 0) as score
+        from candidates c
+      ), ranked as (
+        select f.*, row_number() over (order by score desc, similarity desc) as position
+        from fused f
       )
-      .execute();
-    const byId = new Map(articles.map((a) => [a.id, a]));
-    return ranked.map(([id, e]) => {
-      const a = byId.get(id)!;
-      return {
-        articleId: id,
-        title: a.title,
-        question: a.question,
-        answerShort: a.answer_short,
-        answerFull: a.answer_full,
-        department: a.department,
-        source: a.source,
-        score: e.score,
-        similarity: e.similarity,
-        matched: e.matched,
-      };
-    });
+      select r.id as article_id, r.vector_rank, r.similarity, r.kind, r.text, r.title, r.question, r.score,
+             r.position::int,
+             -- The margin feature needs every candidate's similarity: the runner-up's comes along.
+             (select max(similarity) from ranked o where o.id <> r.id) as rival_similarity,
+             a.answer_short, a.answer_full, a.department, a.source
+      from ranked r
+      join knowledge_articles a on a.id = r.id
+      where r.position <= ${limit}
+      order by r.position`.execute(this.db);
+
+    const terms = highlightTerms(expanded);
+    return rows.map((r) => ({
+      articleId: r.article_id,
+      title: r.title,
+      question: r.question,
+      answerShort: r.answer_short,
+      answerFull: r.answer_full,
+      department: r.department,
+      source: r.source,
+      score: r.score,
+      similarity: r.similarity,
+      ...withConfidence({
+        similarity: r.similarity,
+        margin: r.similarity - Math.max(0, r.rival_similarity ?? 0),
+        lexicalShare: lexicalShare(r.article_id),
+        lexicalFirst: lexicalRank.get(r.article_id) === 1,
+        vectorFirst: r.vector_rank === 1,
+      }),
+      ranks: { lexical: lexicalRank.get(r.article_id) ?? null, vector: r.vector_rank },
+      matched: { kind: r.kind, text: r.text },
+      highlights: terms.filter((t) => r.text.includes(t) || r.question.includes(t)),
+    }));
   }
 }
+
+const withConfidence = (signals: ConfidenceFeatures) => ({ confidence: confidence(signals), signals });
+
+/** The query's telling words, for the agent desk to highlight in the matched phrasing. */
+function highlightTerms(text: string): string[] {
+  return searchTokens(text, QUERY_MIN_IDF).filter((t) => t.length > 1);
+}
+
+/** Query words rarer than this (IDF) carry meaning; 怎么, 请问, 的 do not. */
+const QUERY_MIN_IDF = 5;

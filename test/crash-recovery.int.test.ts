@@ -139,7 +139,7 @@ for (const setup of setups) {
       const port = await freePort();
       const ids: { conversationId: string; activityId: string }[] = [];
       const first = await start({ ...env, MINSHENG_ROLE: 'all' }, port);
-      for (let i = 0; i < 3; i++) ids.push(await acknowledgedMessage(first.url, `住房公积金怎么提取 ${i}`));
+      for (let i = 0; i < 3; i++) ids.push(await acknowledgedMessage(first.url, `电动车怎么上牌 ${i}`));
       await killHard(first);
 
       const restarted = await start({ ...env, MINSHENG_ROLE: 'all' }, port);

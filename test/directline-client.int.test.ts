@@ -84,7 +84,7 @@ for (const webSocket of [true, false]) {
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         body: JSON.stringify({
           type: 'message',
-          text: '住房公积金怎么提取',
+          text: '医保异地备案怎么办',
           channelData: { clientActivityID: 'client-2' },
         }),
       });

@@ -54,7 +54,7 @@ describe.skipIf(missing)('web chat page in Chromium', () => {
     await sendBox.fill('我的社保卡丢了，要怎么补办');
     await sendBox.press('Enter');
     await message('我的社保卡丢了，要怎么补办').waitFor();
-    await message(/社保卡服务网点或合作银行网点申请补卡/).waitFor({ timeout: 20_000 });
+    await message(/^社保卡遗失后/).waitFor({ timeout: 20_000 });
     await message('以上答复是否解决了您的问题？').waitFor();
     // Web Chat marks a message it never saw echoed as failed; the echo must have arrived.
     expect(await page.getByText(/发送失败|Send failed/).count()).toBe(0);
@@ -65,7 +65,7 @@ describe.skipIf(missing)('web chat page in Chromium', () => {
 
     // A reload keeps the tab's conversation: the history comes back from the server.
     await page.reload();
-    await message(/社保卡服务网点或合作银行网点申请补卡/).waitFor({ timeout: 20_000 });
+    await message(/^社保卡遗失后/).waitFor({ timeout: 20_000 });
     expect(await message('我的社保卡丢了，要怎么补办').count()).toBe(1);
   });
 });

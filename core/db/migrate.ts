@@ -2,12 +2,14 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'k
 import * as init from './migrations/0001-init.js';
 import * as knowledge from './migrations/0002-knowledge.js';
 import * as editorial from './migrations/0003-editorial.js';
+import * as dropFaq from './migrations/0004-drop-faq.js';
 
 /** Migrations are compiled into the program (no directory scan), so a bundle or a test runs the same set. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001-init': init,
   '0002-knowledge': knowledge,
   '0003-editorial': editorial,
+  '0004-drop-faq': dropFaq,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

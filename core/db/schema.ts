@@ -52,15 +52,6 @@ export interface ConversationStateTable {
   updated_at: Timestamp;
 }
 
-export interface KnowledgeFaqTable {
-  id: Generated<number>;
-  question: string;
-  variants: Json<string[]>;
-  answer: string;
-  source: string | null;
-  created_at: Timestamp;
-}
-
 export interface DeadLetterJobsTable {
   id: Generated<string>;
   queue: string;
@@ -175,7 +166,6 @@ export interface Database {
   participants: ParticipantsTable;
   activities: ActivitiesTable;
   conversation_state: ConversationStateTable;
-  knowledge_faq: KnowledgeFaqTable;
   dead_letter_jobs: DeadLetterJobsTable;
   settings: SettingsTable;
   knowledge_articles: KnowledgeArticlesTable;
