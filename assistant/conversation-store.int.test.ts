@@ -1,13 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Activity, StoredActivity } from '../core/activity.js';
-import { openTestDatabase, type EngineKind, type TestDatabaseHandle } from '../test/support/databases.js';
-import { postgresUnavailable } from '../test/support/services.js';
+import { openTestDatabase, testEngines, type TestDatabaseHandle } from '../test/support/databases.js';
 import { ConversationStore } from './conversation-store.js';
 
-const engines: { kind: EngineKind; skip: string | null }[] = [
-  { kind: 'pglite', skip: null },
-  { kind: 'postgres', skip: await postgresUnavailable() },
-];
+const engines = await testEngines();
 
 const inbound = (conversationId: string, text: string): Activity => ({
   type: 'message',

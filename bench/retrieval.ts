@@ -64,7 +64,7 @@ export async function inMemoryRanker(embedder = new BuiltinEmbedder()): Promise<
 export const hybridRanker =
   (search: KnowledgeSearch): Ranker =>
   async (q) =>
-    (await search.search(q, { limit: 10 })).map((h) => ({ id: h.articleId, score: h.similarity }));
+    (await search.search(q, { limit: 10 })).map((h) => ({ id: h.articleId, score: h.confidence }));
 
 export async function measureRetrieval(rank: Ranker, cases = loadSuite()): Promise<RetrievalResult> {
   const answerable = cases.filter((c) => c.expect !== 'none');

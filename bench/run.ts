@@ -139,7 +139,9 @@ async function retrievalSection() {
     `retrieval-zh: ${first.answerable} questions over the demo articles, ${first.noAnswer} without an answer`,
   );
   console.log(table(['ranker', 'hit@1', 'hit@5', 'MRR', 'no-answer rejected', 'p50 ms', 'p95 ms'], rows));
-  console.log('(no-answer rejected at the similarity above which 95% of correct top-1 answers lie)\n');
+  console.log(
+    "(no-answer rejected: below the score above which 95% of correct first hits lie; the embedder's cosine, the search's confidence)\n",
+  );
   if (calibration) {
     const { model, answerAt, heldOut } = calibration;
     console.log('Confidence (knowledge/confidence.ts): fitted on the even-numbered questions, measured on the odd');

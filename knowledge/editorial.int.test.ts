@@ -1,17 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAudit } from '../core/audit.js';
-import { openTestDatabase, type EngineKind, type TestDatabaseHandle } from '../test/support/databases.js';
-import { postgresUnavailable } from '../test/support/services.js';
+import { openTestDatabase, testEngines, type TestDatabaseHandle } from '../test/support/databases.js';
 import type { ArticleRecord } from './article.js';
 import { KnowledgeEditorial } from './editorial.js';
 import { BuiltinEmbedder } from './embedders/builtin-embedder.js';
 import { KnowledgeSearch } from './search.js';
 import { SynonymDictionary } from './synonyms.js';
 
-const engines: { kind: EngineKind; skip: string | null }[] = [
-  { kind: 'pglite', skip: null },
-  { kind: 'postgres', skip: await postgresUnavailable() },
-];
+const engines = await testEngines();
 const embedder = new BuiltinEmbedder();
 const TODAY = '2026-11-23';
 
@@ -84,6 +80,11 @@ for (const { kind, skip } of engines) {
       const draft = await editorial.saveDraft(otherEditor, revised);
       expect(draft).toMatchObject({ status: 'published', version: 1, pending: { revision: 2, status: 'draft' } });
       expect(await answered('车船税在哪里交')).toBe(record.answerShort);
+      // Export: the live content, or with `all` the latest (the draft).
+      const exported = async (status?: 'all') =>
+        (await editorial.listRecords({ status })).find((r) => r.id === record.id)?.answerShort;
+      expect(await exported()).toBe(record.answerShort);
+      expect(await exported('all')).toBe(revised.answerShort);
 
       // Optimistic concurrency: saving on top of a stale revision is refused.
       await expect(editorial.saveDraft(editor, revised, 1)).rejects.toMatchObject({ code: 'E_CONFLICT' });

@@ -514,11 +514,27 @@ export class KnowledgeEditorial {
     };
   }
 
-  /** Every article's content (for export): published ones, or all with each one's latest content. */
+  /**
+   * Every article's content (for export): the published articles as they answer citizens, or (`all`) every
+   * article with its latest content: the open draft where there is one.
+   */
   async listRecords(filter: { status?: 'published' | 'all' } = {}): Promise<ArticleRecord[]> {
-    let query = this.db.selectFrom('knowledge_articles').selectAll().orderBy('category').orderBy('id');
-    if (filter.status !== 'all') query = query.where('status', '=', 'published');
-    return (await query.execute()).map(recordOf);
+    let query = this.db
+      .selectFrom('knowledge_articles as a')
+      .leftJoin('knowledge_revisions as r', (join) =>
+        join.onRef('r.article_id', '=', 'a.id').on('r.status', 'in', OPEN),
+      )
+      .selectAll('a')
+      .select('r.content as pending_content')
+      .orderBy('a.category')
+      .orderBy('a.id');
+    if (filter.status !== 'all') query = query.where('a.status', '=', 'published');
+    return (await query.execute()).map((row) => {
+      const live = recordOf(row);
+      return filter.status === 'all' && row.pending_content
+        ? { ...(row.pending_content as unknown as ArticleContent), id: live.id }
+        : live;
+    });
   }
 
   /** Every revision of an article, newest first. */

@@ -1,16 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestDatabase, type EngineKind, type TestDatabaseHandle } from '../test/support/databases.js';
-import { postgresUnavailable } from '../test/support/services.js';
+import { openTestDatabase, testEngines, type TestDatabaseHandle } from '../test/support/databases.js';
 import type { ArticleRecord } from './article.js';
 import { KnowledgeEditorial, seedDemoArticles } from './editorial.js';
 import { BuiltinEmbedder } from './embedders/builtin-embedder.js';
 import { KnowledgeSearch } from './search.js';
 import { loadSynonyms, seedSynonyms } from './synonyms.js';
 
-const engines: { kind: EngineKind; skip: string | null }[] = [
-  { kind: 'pglite', skip: null },
-  { kind: 'postgres', skip: await postgresUnavailable() },
-];
+const engines = await testEngines();
 const embedder = new BuiltinEmbedder();
 const TODAY = '2026-11-23';
 

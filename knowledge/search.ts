@@ -191,7 +191,9 @@ export class KnowledgeSearch {
         cross join lateral (
           select c.kind, c.text, (1 - (c.embedding <=> (select v from q)))::float8 as similarity
           from knowledge_chunks c where c.article_id = a.id
-          order by c.embedding <=> (select v from q) limit 1
+          -- "+ 0": an article's few phrasings are found by article_id; the planner must not walk the HNSW
+          -- graph filtering on article_id instead (slow, and it may find none within ef_search).
+          order by (c.embedding <=> (select v from q)) + 0 limit 1
         ) p
         where a.id = any(array(select article_id from nearest) || ${lexicalIds}::text[])
           and a.status = 'published' and a.effective_from <= ${today}::date

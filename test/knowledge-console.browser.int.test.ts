@@ -4,19 +4,12 @@
  * and retire it; untrusted article text renders as text; nothing is loaded from anywhere but the gateway.
  * The steps build on each other and run in order.
  */
-import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../core/audit.js';
+import { chromiumMissing, launchChromium } from './support/chromium.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const missing = existsSync(CHROMIUM)
-  ? null
-  : `Chromium not found at ${CHROMIUM} (apt-get install chromium, or run .ci/setup-system.sh)`;
-if (missing && process.env.MINSHENG_REQUIRE_SERVICES === '1') throw new Error(missing);
-if (missing) console.warn(`[skip] ${missing}`);
 
 const PASSWORD = 'correct-horse-battery';
 const ARTICLE_ID = 'tax-960';
@@ -25,7 +18,7 @@ const XSS_TITLE = '<img src=x onerror=alert(1)>房产税说明';
 // The copy in docs/screenshots/ is refreshed by hand from this one, so a test run leaves the tree clean.
 const SCREENSHOT = 'test-results/knowledge-console.png';
 
-describe.skipIf(missing)('knowledge console in Chromium', () => {
+describe.skipIf(chromiumMissing)('knowledge console in Chromium', () => {
   let gw: TestGateway;
   let browser: Browser;
   let editorContext: BrowserContext;
@@ -87,19 +80,7 @@ describe.skipIf(missing)('knowledge console in Chromium', () => {
         source: { title: '<u>示例</u>', url: 'https://example.gov.cn/fcs' },
       },
     ]);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      // No network here but loopback: keep Chromium from trying to phone home.
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     ({ context: editorContext, page: editor } = await newContext());
     ({ context: reviewerContext, page: reviewer } = await newContext());
   });

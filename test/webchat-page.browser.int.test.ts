@@ -2,38 +2,19 @@
  * The citizen's view: Debian's Chromium, driven by playwright-core, loads the page, the official Web
  * Chat bundle renders in Chinese, a question typed into the send box gets the approved answer.
  */
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumMissing, launchChromium } from './support/chromium.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const missing = existsSync(CHROMIUM)
-  ? null
-  : `Chromium not found at ${CHROMIUM} (apt-get install chromium, or run .ci/setup-system.sh)`;
-if (missing && process.env.MINSHENG_REQUIRE_SERVICES === '1') throw new Error(missing);
-if (missing) console.warn(`[skip] ${missing}`);
-
-describe.skipIf(missing)('web chat page in Chromium', () => {
+describe.skipIf(chromiumMissing)('web chat page in Chromium', () => {
   let gw: TestGateway;
   let browser: Browser;
 
   beforeAll(async () => {
     gw = await startTestGateway();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      // No network here but loopback: keep Chromium from trying to phone home.
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe } from 'vitest';
-import { openTestDatabase, type EngineKind, type TestDatabaseHandle } from '../../test/support/databases.js';
-import { postgresUnavailable } from '../../test/support/services.js';
+import { openTestDatabase, testEngines, type TestDatabaseHandle } from '../../test/support/databases.js';
 import { createLogger } from '../logger.js';
 import { DatabaseDeadLetters } from './dead-letters.js';
 import { jobQueueConformance } from './job-queue.conformance.js';
@@ -8,10 +7,7 @@ import { PgBossQueue } from './pgboss-queue.js';
 
 const logger = createLogger({ level: 'silent' });
 
-const engines: { kind: EngineKind; skip: string | null }[] = [
-  { kind: 'pglite', skip: null },
-  { kind: 'postgres', skip: await postgresUnavailable() },
-];
+const engines = await testEngines();
 
 for (const { kind, skip } of engines) {
   describe.skipIf(skip)(`PgBossQueue on ${kind}`, () => {

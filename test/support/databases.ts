@@ -3,13 +3,21 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openDatabase, type DatabaseHandle } from '../../core/db/database.js';
 import { createLogger } from '../../core/logger.js';
-import { createTestDatabase } from './services.js';
+import { createTestDatabase, postgresUnavailable } from './services.js';
 
 export type EngineKind = DatabaseHandle['kind'];
 
 export interface TestDatabaseHandle extends DatabaseHandle {
   /** Closes the handle and removes the database (PostgreSQL) or its data directory (PGlite). */
   cleanup(): Promise<void>;
+}
+
+/** The engines a database test runs on, each with the reason it must be skipped here (or null). */
+export async function testEngines(): Promise<{ kind: EngineKind; skip: string | null }[]> {
+  return [
+    { kind: 'pglite', skip: null },
+    { kind: 'postgres', skip: await postgresUnavailable() },
+  ];
 }
 
 /** A migrated, empty database on the given engine, private to the caller. */
