@@ -189,13 +189,25 @@ async function scaleSection(): Promise<ScaleResult[]> {
   return results;
 }
 
+const SECTIONS = ['lcqmc', 'retrieval', 'scale', 'webchat'] as const;
+
+/** `npm run bench` runs every section; `npm run bench -- retrieval webchat` only those. */
+function chosenSections(): Set<string> {
+  const asked = process.argv.slice(2);
+  const unknown = asked.filter((a) => !(SECTIONS as readonly string[]).includes(a));
+  if (unknown.length)
+    throw new Error(`unknown bench section ${unknown.join(', ')}; choose from ${SECTIONS.join(', ')}`);
+  return new Set(asked.length ? asked : SECTIONS);
+}
+
 async function main() {
-  const lcqmc = lcqmcSection();
-  const retrieval = await retrievalSection();
-  const searchScale = await scaleSection();
+  const only = chosenSections();
+  const lcqmc = only.has('lcqmc') ? lcqmcSection() : undefined;
+  const retrieval = only.has('retrieval') ? await retrievalSection() : undefined;
+  const searchScale = only.has('scale') ? await scaleSection() : undefined;
   const rows: (string | number)[][] = [];
   const results: { setup: string; levels: TurnLevelResult[] }[] = [];
-  for (const setup of await setups()) {
+  for (const setup of only.has('webchat') ? await setups() : []) {
     const port = await freePort();
     process.stdout.write(`${setup.name}: starting gateway… `);
     // The limiter is not what is measured: one conversation here posts far more than a citizen would.
@@ -230,11 +242,13 @@ async function main() {
     }
     results.push({ setup: setup.name, levels });
   }
-  console.log('\nWeb chat turn: POST activity -> first reply on the Direct Line stream (ms)');
-  console.log('baseline: GET /healthz round trip at the same concurrency, same run\n');
-  console.log(
-    table(['setup', 'conv', 'turns', 'turns/s', 'p50', 'p95', 'p99', 'base p50', 'base p95', 'p50/base'], rows),
-  );
+  if (results.length) {
+    console.log('\nWeb chat turn: POST activity -> first reply on the Direct Line stream (ms)');
+    console.log('baseline: GET /healthz round trip at the same concurrency, same run\n');
+    console.log(
+      table(['setup', 'conv', 'turns', 'turns/s', 'p50', 'p95', 'p99', 'base p50', 'base p95', 'p50/base'], rows),
+    );
+  }
   await mkdir(new URL('./results/', import.meta.url), { recursive: true });
   const file = new URL(`./results/bench-${new Date().toISOString().replaceAll(':', '-')}.json`, import.meta.url);
   await writeFile(

@@ -36,12 +36,7 @@ function random(seed: number): () => number {
   };
 }
 
-export async function addFiller(
-  db: Kysely<Database>,
-  embedder: BuiltinEmbedder,
-  from: number,
-  to: number,
-): Promise<void> {
+async function addFiller(db: Kysely<Database>, embedder: BuiltinEmbedder, from: number, to: number): Promise<void> {
   const phrasings = (await loadDemoRecords()).flatMap((r) => [r.question, ...r.variants]);
   const next = random(from + 1);
   const pick = () => phrasings[Math.floor(next() * phrasings.length)]!;
