@@ -185,12 +185,7 @@ export class KnowledgeSearch {
     // first `limit` articles bring their answers back.
     const { lexical: wl, vector: wv } = this.fusion;
     const lexicalIds = lexical.map((h) => h.id);
-    // pgvector costs a 512-dimension distance like one addition, so around 10k phrasings the planner
-    // prefers computing every distance (a sequential scan: 55 ms measured) to the HNSW index (1 ms).
-    // Within this transaction only, sequential scans are off; every other step here is an index lookup.
-    const { rows } = await this.db.transaction().execute(async (trx) => {
-      await sql`set local enable_seqscan = off`.execute(trx);
-      return sql<CandidateRow & { score: number; position: number }>`
+    const { rows } = await sql<CandidateRow & { score: number; position: number }>`
       with q as materialized (select ${vector}::vector as v),
       nearest as materialized (
         select article_id, row_number() over () as rank
@@ -230,8 +225,7 @@ export class KnowledgeSearch {
       from scored r
       join knowledge_articles a on a.id = r.id
       where r.position <= ${limit}
-      order by r.position`.execute(trx);
-    });
+      order by r.position`.execute(this.db);
 
     const terms = highlightTerms(expanded);
     return rows.map((r) => ({

@@ -3,6 +3,7 @@ import * as init from './migrations/0001-init.js';
 import * as knowledge from './migrations/0002-knowledge.js';
 import * as editorial from './migrations/0003-editorial.js';
 import * as dropFaq from './migrations/0004-drop-faq.js';
+import * as vectorCost from './migrations/0005-vector-cost.js';
 
 /** Migrations are compiled into the program (no directory scan), so a bundle or a test runs the same set. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -10,6 +11,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002-knowledge': knowledge,
   '0003-editorial': editorial,
   '0004-drop-faq': dropFaq,
+  '0005-vector-cost': vectorCost,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
