@@ -85,9 +85,13 @@ describe.skipIf(chromiumMissing)('knowledge console in Chromium', () => {
     ({ context: reviewerContext, page: reviewer } = await newContext());
   });
   afterAll(async () => {
-    await browser?.close();
+    // Chromium's close has been seen to hang once in CI after every test passed: give it 15 s, then
+    // clean up the gateway regardless (the browser process dies with the test worker).
+    const started = Date.now();
+    await Promise.race([browser?.close(), new Promise((resolve) => setTimeout(resolve, 15_000))]);
+    if (Date.now() - started >= 15_000) console.warn('[knowledge console] Chromium did not close within 15 s');
     await gw?.cleanup();
-  });
+  }, 90_000);
 
   it('serves the console with a strict CSP, no inline script and no innerHTML, beside the web chat', async () => {
     for (const path of ['/console', '/console/console.mjs', '/console/console.css']) {
