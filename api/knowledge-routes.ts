@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Kysely } from 'kysely';
 import type { StaffAccounts } from '../core/accounts.js';
@@ -7,6 +7,7 @@ import type { Database } from '../core/db/schema.js';
 import { AppError } from '../core/errors.js';
 import { ARTICLE_ID_PATTERN } from '../knowledge/article.js';
 import { KNOWLEDGE_ROLES, type KnowledgeEditorial } from '../knowledge/editorial.js';
+import { ARTICLE_LIMITS } from '../knowledge/import/validate.js';
 import type { KnowledgeSearch } from '../knowledge/search.js';
 import { saveSynonyms } from '../knowledge/synonyms.js';
 import { requireStaff } from './staff-auth.js';
@@ -18,26 +19,28 @@ export interface KnowledgeRoutesOptions {
   search: KnowledgeSearch;
 }
 
+/** The request's shape for the OpenAPI document; the rules (real dates, known category) are the editorial service's. */
+const L = ARTICLE_LIMITS;
 const Day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD' });
 const Text = (maxLength: number) => Type.String({ minLength: 1, maxLength });
 
 const ArticleContent = Type.Object(
   {
     category: Text(64),
-    title: Text(200),
-    question: Text(500),
-    variants: Type.Array(Text(500), { maxItems: 50 }),
-    answerShort: Text(300),
-    answerFull: Text(20_000),
-    department: Text(100),
-    tags: Type.Array(Text(50), { maxItems: 30 }),
-    region: Text(50),
+    title: Text(L.title),
+    question: Text(L.question),
+    variants: Type.Array(Text(L.variant), { maxItems: L.variants }),
+    answerShort: Text(L.answerShort),
+    answerFull: Text(L.answerFull),
+    department: Text(L.department),
+    tags: Type.Array(Text(L.tag), { maxItems: L.tags }),
+    region: Text(L.region),
     effectiveFrom: Day,
     expiresAt: Type.Union([Day, Type.Null()]),
     source: Type.Union([
       Type.Object({
-        title: Text(300),
-        url: Type.Union([Type.String({ pattern: '^https?://', maxLength: 2000 }), Type.Null()]),
+        title: Text(L.sourceTitle),
+        url: Type.Union([Type.String({ pattern: '^https?://', maxLength: L.sourceUrl }), Type.Null()]),
       }),
       Type.Null(),
     ]),
@@ -66,20 +69,6 @@ const SearchBody = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
 });
 
-/** Checks a date string is a real day (2026-02-30 is not) and that expiry follows the effective date. */
-function checkDates(content: Static<typeof ArticleContent>): string | undefined {
-  for (const [field, value] of [
-    ['effectiveFrom', content.effectiveFrom],
-    ['expiresAt', content.expiresAt],
-  ] as const) {
-    if (value !== null && new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) !== value)
-      return `${field}: ${value} is not a date`;
-  }
-  if (content.expiresAt !== null && content.expiresAt <= content.effectiveFrom)
-    return 'expiresAt must be after effectiveFrom';
-  return undefined;
-}
-
 /**
  * The knowledge base API for the editors' console and the agent desk: list, read, edit, the review
  * workflow, history and diffs, the audit trail, synonyms, and "try a question". Every route checks roles;
@@ -92,10 +81,6 @@ export const knowledgeRoutes: FastifyPluginAsyncTypebox<KnowledgeRoutesOptions> 
   const review = requireStaff(accounts, KNOWLEDGE_ROLES.review);
   const retire = requireStaff(accounts, KNOWLEDGE_ROLES.retire);
   const tags = ['knowledge'];
-  const badDates = (content: Static<typeof ArticleContent>) => {
-    const problem = checkDates(content);
-    if (problem) throw new AppError('E_VALIDATION', problem);
-  };
 
   app.get('/categories', { schema: { tags, summary: 'Article categories' }, preValidation: read }, async () =>
     editorial.categories(),
@@ -119,7 +104,6 @@ export const knowledgeRoutes: FastifyPluginAsyncTypebox<KnowledgeRoutesOptions> 
     },
     async (request, reply) => {
       const { id, ...content } = request.body;
-      badDates(content);
       if (await editorial.exists(id)) throw new AppError('E_CONFLICT', `article ${id} exists`);
       await editorial.saveDrafts(request.staff!.actor, [{ id, ...content }]);
       return reply.code(201).send(await editorial.get(id));
@@ -151,7 +135,6 @@ export const knowledgeRoutes: FastifyPluginAsyncTypebox<KnowledgeRoutesOptions> 
     },
     async (request) => {
       const { baseRevision, ...content } = request.body;
-      badDates(content);
       return editorial.saveDraft(request.staff!.actor, { id: request.params.id, ...content }, baseRevision);
     },
   );

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest, preValidationAsyncHookHandler } from 'fastify';
-import type { StaffAccounts, StaffSession } from '../core/accounts.js';
+import { STAFF_ROLES, type StaffAccounts, type StaffSession } from '../core/accounts.js';
 import { AppError } from '../core/errors.js';
 
 export const SESSION_COOKIE = 'minsheng_session';
@@ -101,7 +101,7 @@ export async function staffAuth(app: FastifyInstance, options: StaffAuthOptions)
     '/api/auth/me',
     {
       schema: { tags: ['staff'], summary: 'The signed-in staff member', response: { 200: Me } },
-      preValidation: requireStaff(options.accounts, ['agent', 'editor', 'reviewer', 'supervisor', 'admin']),
+      preValidation: requireStaff(options.accounts, STAFF_ROLES),
     },
     async (request) => me(request.staff!),
   );

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { loadDemoDomains } from '../knowledge/article-store.js';
+import { loadDemoRecords } from '../knowledge/article-store.js';
 import { BuiltinEmbedder, cosine } from '../knowledge/embedders/builtin-embedder.js';
 import {
   ANSWER_CONFIDENCE,
@@ -48,7 +48,7 @@ export function loadSuite(): { q: string; expect: string }[] {
 }
 
 export async function inMemoryRanker(embedder = new BuiltinEmbedder()): Promise<Ranker> {
-  const articles = (await loadDemoDomains()).flatMap((d) => d.articles);
+  const articles = await loadDemoRecords();
   const index = articles.map((a) => ({
     id: a.id,
     vectors: [a.title, a.question, ...a.variants].map((t) => embedder.embed(t)),

@@ -4,6 +4,7 @@ import { audit, SYSTEM_ACTOR, type Actor } from '../core/audit.js';
 import type { Database, KnowledgeRevisionsTable, RevisionStatus } from '../core/db/schema.js';
 import { AppError } from '../core/errors.js';
 import type { ArticleContent, ArticleRecord, ArticleStatus } from './article.js';
+import { validateArticle } from './import/validate.js';
 import {
   deleteChunks,
   isoDate,
@@ -117,7 +118,7 @@ export class KnowledgeEditorial {
     assertMay(actor, 'edit');
     return this.db.transaction().execute(async (trx) => {
       let created = 0;
-      for (const record of records) {
+      for (const record of await this.validated(trx, records)) {
         if (await this.saveDraftIn(trx, actor, record)) created++;
       }
       return { created, updated: records.length - created };
@@ -135,7 +136,8 @@ export class KnowledgeEditorial {
             revision: latest,
           });
       }
-      await this.saveDraftIn(trx, actor, record);
+      const [valid] = await this.validated(trx, [record]);
+      await this.saveDraftIn(trx, actor, valid!);
     });
     return this.get(record.id);
   }
@@ -143,7 +145,6 @@ export class KnowledgeEditorial {
   /** Returns true when the article was created. */
   private async saveDraftIn(trx: Transaction<Database>, actor: Actor, record: ArticleRecord): Promise<boolean> {
     const { id, ...content } = record;
-    await this.checkCategory(trx, record.category);
     const article = await trx
       .selectFrom('knowledge_articles')
       .select(['status'])
@@ -342,8 +343,7 @@ export class KnowledgeEditorial {
     return this.db.transaction().execute(async (trx) => {
       let created = 0;
       const live: Parameters<typeof writeLive>[2] = [];
-      for (const record of records) {
-        await this.checkCategory(trx, record.category);
+      for (const record of await this.validated(trx, records)) {
         const exists = await trx
           .selectFrom('knowledge_articles')
           .select('id')
@@ -607,9 +607,26 @@ export class KnowledgeEditorial {
     return Number(row?.latest ?? 0);
   }
 
-  private async checkCategory(db: Kysely<Database> | Transaction<Database>, code: string): Promise<void> {
-    const row = await db.selectFrom('knowledge_categories').select('code').where('code', '=', code).executeTakeFirst();
-    if (!row) throw new AppError('E_VALIDATION', `unknown category ${code}`, { field: 'category' });
+  /**
+   * Every way in (API, import, direct publish) passes the importer's rules: required fields, real dates in
+   * order, known category, lengths; records come back normalised. One category lookup per call.
+   */
+  private async validated(
+    db: Kysely<Database> | Transaction<Database>,
+    records: ArticleRecord[],
+  ): Promise<ArticleRecord[]> {
+    const categories = new Set(
+      (await db.selectFrom('knowledge_categories').select('code').execute()).map((r) => r.code),
+    );
+    return records.map((record) => {
+      const result = validateArticle(record as unknown as Record<string, unknown>, { categories });
+      if (!result.ok)
+        throw new AppError('E_VALIDATION', `article ${record.id}: ${result.errors.join('; ')}`, {
+          id: record.id,
+          errors: result.errors,
+        });
+      return result.record;
+    });
   }
 
   /** The categories articles file under, in display order. */

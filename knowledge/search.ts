@@ -61,10 +61,10 @@ export interface FusionWeights {
 /**
  * With the built-in embedder the vector ranking carries the same lexical signal as BM25, only hashed and
  * blurred: on retrieval-zh, BM25 alone ranks hit@1 0.88; fusing the vector list at a quarter weight gives
- * 0.85, at a tenth (a tie-breaker) 0.88. A model embedder (bge-m3 and the like) brings meaning BM25 lacks: weigh it fully.
+ * 0.85, at a tenth (a tie-breaker) 0.88. A model embedder (bge-m3 and the like) brings meaning BM25 lacks:
+ * give it full weight (`{ lexical: 1, vector: 1 }`) when the index is built with one.
  */
 export const FUSION_FOR_BUILTIN: FusionWeights = { lexical: 1, vector: 0.1 };
-export const FUSION_FOR_MODELS: FusionWeights = { lexical: 1, vector: 1 };
 
 interface CandidateRow {
   article_id: string;
@@ -185,7 +185,7 @@ export class KnowledgeSearch {
     // first `limit` articles bring their answers back.
     const { lexical: wl, vector: wv } = this.fusion;
     const lexicalIds = lexical.map((h) => h.id);
-    const { rows } = await sql<CandidateRow & { score: number; position: number }>`
+    const { rows } = await sql<CandidateRow>`
       with q as materialized (select ${vector}::vector as v),
       nearest as materialized (
         select article_id, row_number() over () as rank
@@ -219,7 +219,6 @@ export class KnowledgeSearch {
         ) p
       )
       select r.id as article_id, r.vector_rank, r.similarity, r.kind, r.text, a.title, a.question, r.score,
-             r.position::int,
              (select max(similarity) from scored o where o.id <> r.id) as rival_similarity,
              a.answer_short, a.answer_full, a.department, a.source
       from scored r

@@ -4,8 +4,8 @@ import path from 'node:path';
 import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeTinyBertModel } from '../../test/support/tiny-onnx-model.js';
+import { embedderFailure } from '../../test/support/embedder-errors.js';
 import { cosine } from './builtin-embedder.js';
-import { EmbedderError } from './embedder.js';
 import { OnnxEmbedder } from './onnx-embedder.js';
 
 /** A real model directory to run the same checks on, e.g. an `onnx-community/*` export; optional. */
@@ -24,20 +24,11 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-async function failure(promise: Promise<unknown>): Promise<EmbedderError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(EmbedderError);
-  return error as EmbedderError;
-}
-
 describe('OnnxEmbedder model directory', () => {
   it('names a missing directory and what it should hold', async () => {
     const dir = path.join(root, 'no-such-model');
 
-    const error = await failure(OnnxEmbedder.create(dir));
+    const error = await embedderFailure(OnnxEmbedder.create(dir));
 
     expect(error.code).toBe('E_EMBEDDER_MODEL_FILES');
     expect(error.message).toContain(`ONNX model directory ${dir} does not exist`);
@@ -49,7 +40,7 @@ describe('OnnxEmbedder model directory', () => {
     await mkdir(dir);
     await writeFile(path.join(dir, 'config.json'), '{"model_type": "bert"}');
 
-    const error = await failure(OnnxEmbedder.create(dir));
+    const error = await embedderFailure(OnnxEmbedder.create(dir));
 
     expect(error.code).toBe('E_EMBEDDER_MODEL_FILES');
     expect(error.message).toContain(`ONNX model directory ${dir} lacks tokenizer.json, onnx/model.onnx`);
@@ -60,7 +51,7 @@ describe('OnnxEmbedder model directory', () => {
     await writeTinyBertModel(dir);
     await writeFile(path.join(dir, 'onnx', 'model.onnx'), 'not a protobuf');
 
-    const error = await failure(OnnxEmbedder.create(dir));
+    const error = await embedderFailure(OnnxEmbedder.create(dir));
 
     expect(error.code).toBe('E_EMBEDDER_MODEL_FILES');
     expect(error.message).toContain(`Could not load the ONNX model in ${dir}`);

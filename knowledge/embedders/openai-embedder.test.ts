@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { EmbedderError } from './embedder.js';
+import { embedderFailure } from '../../test/support/embedder-errors.js';
 import { OpenAIEmbedder, type OpenAIEmbedderOptions } from './openai-embedder.js';
 
 // nock 15 brings @mswjs/interceptors 0.44, which calls Promise.withResolvers (Node 22+) for every
@@ -55,15 +55,6 @@ function answer(body: EmbeddingsRequest, dimensions = 4) {
 
 function embedder(options: Partial<OpenAIEmbedderOptions> = {}): OpenAIEmbedder {
   return new OpenAIEmbedder({ baseURL: BASE_URL, model: 'bge-m3', apiKey: API_KEY, dimensions: 4, ...options });
-}
-
-async function failure(promise: Promise<unknown>): Promise<EmbedderError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(EmbedderError);
-  return error as EmbedderError;
 }
 
 beforeAll(() => nock.disableNetConnect());
@@ -131,7 +122,7 @@ describe('OpenAIEmbedder', () => {
       .post('/v1/embeddings')
       .reply(200, async (request: Request) => answer(await parse(request), 1024));
 
-    const error = await failure(embedder({ dimensions: 768 }).embedDocuments(['停水了']));
+    const error = await embedderFailure(embedder({ dimensions: 768 }).embedDocuments(['停水了']));
 
     scope.done();
     expect(error.code).toBe('E_EMBEDDER_DIMENSIONS');
@@ -157,7 +148,7 @@ describe('OpenAIEmbedder', () => {
       });
 
     const instance = embedder();
-    const error = await failure(instance.embedQuery('噪音投诉'));
+    const error = await embedderFailure(instance.embedQuery('噪音投诉'));
 
     scope.done();
     expect(error).toMatchObject({ code: 'E_EMBEDDER_HTTP', status: 401 });
@@ -193,7 +184,7 @@ describe('OpenAIEmbedder', () => {
   it('surfaces a server error that outlasts the retries, with its status', async () => {
     const scope = nock(ORIGIN).post('/v1/embeddings').times(2).reply(503, 'upstream unavailable');
 
-    const error = await failure(embedder({ maxRetries: 1 }).embedQuery('电话'));
+    const error = await embedderFailure(embedder({ maxRetries: 1 }).embedQuery('电话'));
 
     scope.done();
     expect(error).toMatchObject({ code: 'E_EMBEDDER_HTTP', status: 503 });
@@ -222,7 +213,7 @@ describe('OpenAIEmbedder', () => {
       .reply(404, { error: 'model "bge-m4" not found, try pulling it first' });
     const local = new OpenAIEmbedder({ baseURL: 'http://127.0.0.1:11434/v1', model: 'bge-m4', dimensions: 4 });
 
-    const error = await failure(local.embedQuery('社保'));
+    const error = await embedderFailure(local.embedQuery('社保'));
 
     scope.done();
     expect(error).toMatchObject({ code: 'E_EMBEDDER_HTTP', status: 404 });
@@ -232,7 +223,7 @@ describe('OpenAIEmbedder', () => {
   it('reports an answer that is not an embeddings response', async () => {
     const scope = nock(ORIGIN).post('/v1/embeddings').reply(200, { object: 'list', data: [] });
 
-    const error = await failure(embedder().embedQuery('社保'));
+    const error = await embedderFailure(embedder().embedQuery('社保'));
 
     scope.done();
     expect(error.code).toBe('E_EMBEDDER_RESPONSE');
@@ -248,7 +239,7 @@ describe('OpenAIEmbedder', () => {
       const { port } = server.address() as AddressInfo;
       const slow = embedder({ baseURL: `http://127.0.0.1:${port}/v1`, timeoutMs: 200, maxRetries: 0 });
 
-      const error = await failure(slow.embedQuery('社保'));
+      const error = await embedderFailure(slow.embedQuery('社保'));
 
       expect(error.code).toBe('E_EMBEDDER_UNREACHABLE');
       expect(error.message).toMatch(/127\.0\.0\.1:\d+ \(model bge-m3\) did not answer within 200 ms$/);
@@ -260,7 +251,7 @@ describe('OpenAIEmbedder', () => {
   });
 
   it('reports an endpoint it cannot reach', async () => {
-    const error = await failure(
+    const error = await embedderFailure(
       embedder({ baseURL: 'http://unreachable.example.test/v1', maxRetries: 0 }).embedQuery('社保'),
     );
 
