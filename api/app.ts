@@ -20,6 +20,8 @@ import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
 import type { KnowledgeEditorial } from '../knowledge/editorial.js';
 import type { KnowledgeSearch } from '../knowledge/search.js';
+import type { VectorIndex } from '../knowledge/vector-index.js';
+import type { JobQueue } from '../core/queue/job-queue.js';
 import { installErrorHandler } from './error-handler.js';
 import { knowledgeRoutes } from './knowledge-routes.js';
 import { staffAuth } from './staff-auth.js';
@@ -35,6 +37,8 @@ export interface AppDependencies {
   accounts: StaffAccounts;
   editorial: KnowledgeEditorial;
   search: KnowledgeSearch;
+  index: VectorIndex;
+  queue: JobQueue;
   /** Shares rate-limit counters across instances; per-instance memory without it. */
   rateLimitRedis?: unknown;
 }
@@ -148,6 +152,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       accounts: deps.accounts,
       editorial: deps.editorial,
       search: deps.search,
+      index: deps.index,
+      queue: deps.queue,
     });
     await app.register(webPages);
   }

@@ -14,9 +14,10 @@ import { DatabaseDeadLetters } from '../core/queue/dead-letters.js';
 import type { JobQueue } from '../core/queue/job-queue.js';
 import { getOrCreateSetting } from '../core/settings.js';
 import { KnowledgeEditorial, seedDemoArticles } from '../knowledge/editorial.js';
-import { BuiltinEmbedder } from '../knowledge/embedders/builtin-embedder.js';
+import { createEmbedder, embedderConfigFromEnv } from '../knowledge/embedders/create-embedder.js';
 import { KnowledgeSearch } from '../knowledge/search.js';
 import { loadSynonyms, seedSynonyms } from '../knowledge/synonyms.js';
+import { queueReembed, REEMBED_QUEUE, VectorIndex } from '../knowledge/vector-index.js';
 import { buildApp } from './app.js';
 
 export interface Gateway {
@@ -28,6 +29,7 @@ export interface Gateway {
   broker: ConversationBroker;
   accounts: StaffAccounts;
   editorial: KnowledgeEditorial;
+  index: VectorIndex;
   close(): Promise<void>;
 }
 
@@ -51,10 +53,10 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   };
 
   try {
-    const embedder = new BuiltinEmbedder();
+    const index = await VectorIndex.open(db, await createEmbedder(embedderConfigFromEnv(config)));
     await seedSynonyms(db);
     if (config.seedDemo) {
-      const added = await seedDemoArticles(db, embedder);
+      const added = await seedDemoArticles(db, index);
       if (added) logger.info({ added }, 'demo knowledge base loaded (sample data, not official policy)');
     }
     const accounts = new StaffAccounts(db);
@@ -64,9 +66,9 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
         { username: admin.username, password: admin.generatedPassword },
         'first start: created the administrator account; sign in and change this password (shown once)',
       );
-    const search = await new KnowledgeSearch(db, embedder, await loadSynonyms(db)).start();
+    const search = await new KnowledgeSearch(db, index, await loadSynonyms(db)).start();
     cleanups.push(async () => search.stop());
-    const editorial = new KnowledgeEditorial(db, embedder, () => void search.refresh().catch(() => undefined));
+    const editorial = new KnowledgeEditorial(db, index, () => void search.refresh().catch(() => undefined));
     const tokenSecret =
       config.tokenSecret ??
       (await getOrCreateSetting(db, 'directline.token_secret', () => randomBytes(48).toString('base64url')));
@@ -102,6 +104,17 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     cleanups.push(() => queue.stop());
 
     if (config.role !== 'api') {
+      await queue.work(REEMBED_QUEUE, async () => {
+        const done = await index.reembed((status) => logger.info({ reembed: status }, 'knowledge re-embedding'));
+        if (done) await search.refresh();
+      });
+      if (index.pending) {
+        logger.warn(
+          { active: index.activeEmbedder, configured: index.configured.id },
+          'the knowledge index was built with another embedder: re-embedding (searches use the old index until it is done)',
+        );
+        await queueReembed(queue, index);
+      }
       await broker.startWorker(config.workerConcurrency);
       await broker.recoverUnanswered();
       const timer = setInterval(() => {
@@ -124,13 +137,15 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       accounts,
       editorial,
       search,
+      index,
+      queue,
       rateLimitRedis,
     });
     cleanups.push(() => app.close());
     const address = await app.listen({ host: config.host, port: config.port });
     const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
     logger.info({ url, role: config.role, database: database.kind, queue: queue.kind }, 'gateway listening');
-    return { app, url, database, queue, broker, accounts, editorial, close: closeAll };
+    return { app, url, database, queue, broker, accounts, editorial, index, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

@@ -1,30 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SYSTEM_ACTOR } from '../core/audit.js';
 import { startTestGateway, type TestGateway } from '../test/support/gateway.js';
-
-const PASSWORD = 'correct-horse-battery';
-
-/** A signed-in staff member's HTTP client: the session cookie from a real login. */
-async function signIn(gw: TestGateway, username: string) {
-  const response = await fetch(`${gw.url}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, password: PASSWORD }),
-  });
-  expect(response.status).toBe(200);
-  const cookie = response.headers.get('set-cookie')!;
-  expect(cookie).toMatch(/HttpOnly/i);
-  expect(cookie).toMatch(/SameSite=Strict/i);
-  const session = cookie.split(';')[0]!;
-  return async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const r = await fetch(`${gw.url}/api/knowledge${path}`, {
-      method,
-      headers: { cookie: session, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: r.status, body: r.status === 204 ? null : await r.json() };
-  };
-}
+import { createStaff, signIn, type StaffClient } from '../test/support/staff.js';
 
 const article = {
   id: 'tax-950',
@@ -45,23 +21,15 @@ const article = {
 
 describe('knowledge API with staff sign-in and roles', () => {
   let gw: TestGateway;
-  let editor: Awaited<ReturnType<typeof signIn>>;
-  let reviewer: Awaited<ReturnType<typeof signIn>>;
-  let agent: Awaited<ReturnType<typeof signIn>>;
+  let editor: StaffClient;
+  let reviewer: StaffClient;
+  let agent: StaffClient;
 
   beforeAll(async () => {
     gw = await startTestGateway();
-    for (const [username, roles] of [
-      ['editor1', ['editor']],
-      ['reviewer1', ['reviewer']],
-      ['agent1', ['agent']],
-    ] as const)
-      await gw.accounts.create(SYSTEM_ACTOR, {
-        username,
-        displayName: username,
-        password: PASSWORD,
-        roles: [...roles],
-      });
+    await createStaff(gw, 'editor1', ['editor']);
+    await createStaff(gw, 'reviewer1', ['reviewer']);
+    await createStaff(gw, 'agent1', ['agent']);
     [editor, reviewer, agent] = [
       await signIn(gw, 'editor1'),
       await signIn(gw, 'reviewer1'),

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Kysely } from 'kysely';
 import type { StaffAccounts } from '../core/accounts.js';
-import { listAudit, type Actor } from '../core/audit.js';
+import { audit, listAudit, type Actor } from '../core/audit.js';
 import type { Database } from '../core/db/schema.js';
 import { AppError } from '../core/errors.js';
 import { ARTICLE_ID_PATTERN } from '../knowledge/article.js';
@@ -10,6 +10,8 @@ import { KNOWLEDGE_ROLES, type KnowledgeEditorial } from '../knowledge/editorial
 import { ARTICLE_LIMITS } from '../knowledge/import/validate.js';
 import type { KnowledgeSearch } from '../knowledge/search.js';
 import { saveSynonyms } from '../knowledge/synonyms.js';
+import { queueReembed, type VectorIndex } from '../knowledge/vector-index.js';
+import type { JobQueue } from '../core/queue/job-queue.js';
 import { requireStaff } from './staff-auth.js';
 
 export interface KnowledgeRoutesOptions {
@@ -17,6 +19,8 @@ export interface KnowledgeRoutesOptions {
   accounts: StaffAccounts;
   editorial: KnowledgeEditorial;
   search: KnowledgeSearch;
+  index: VectorIndex;
+  queue: JobQueue;
 }
 
 /** The request's shape for the OpenAPI document; the rules (real dates, known category) are the editorial service's. */
@@ -80,6 +84,7 @@ export const knowledgeRoutes: FastifyPluginAsyncTypebox<KnowledgeRoutesOptions> 
   const edit = requireStaff(accounts, KNOWLEDGE_ROLES.edit);
   const review = requireStaff(accounts, KNOWLEDGE_ROLES.review);
   const retire = requireStaff(accounts, KNOWLEDGE_ROLES.retire);
+  const reindex = requireStaff(accounts, KNOWLEDGE_ROLES.reindex);
   const tags = ['knowledge'];
 
   app.get('/categories', { schema: { tags, summary: 'Article categories' }, preValidation: read }, async () =>
@@ -235,6 +240,49 @@ export const knowledgeRoutes: FastifyPluginAsyncTypebox<KnowledgeRoutesOptions> 
       const dictionary = await saveSynonyms(options.db, request.staff!.actor, request.body.groups);
       search.useSynonyms(dictionary);
       return { groups: dictionary.groups };
+    },
+  );
+
+  app.get(
+    '/index',
+    { schema: { tags, summary: 'The vector index: its embedder and re-embedding progress' }, preValidation: read },
+    async () => {
+      await options.index.reload();
+      return {
+        embedder: options.index.activeEmbedder,
+        dimensions: options.index.dimensions,
+        configured: options.index.configured.id,
+        pending: options.index.pending,
+        reembed: (await options.index.status()) ?? null,
+      };
+    },
+  );
+
+  app.post(
+    '/index/reembed',
+    {
+      schema: {
+        tags,
+        summary: 'Queue re-embedding the base with the configured embedder (admin)',
+        description: "Also queued at start when the configured embedder is not the index's. 409 when it already is.",
+      },
+      preValidation: reindex,
+    },
+    async (request, reply) => {
+      await options.index.reload();
+      if (!options.index.pending) {
+        throw new AppError('E_CONFLICT', `the index is already built with ${options.index.configured.id}`);
+      }
+      const queued = await queueReembed(options.queue, options.index);
+      await options.db.transaction().execute((trx) =>
+        audit(trx, request.staff!.actor, {
+          action: 'knowledge.reembed.queue',
+          targetType: 'knowledge_index',
+          targetId: options.index.configured.id,
+          detail: { from: options.index.activeEmbedder, queued },
+        }),
+      );
+      return reply.code(202).send({ queued, target: options.index.configured.id });
     },
   );
 };

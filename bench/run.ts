@@ -18,6 +18,7 @@ import {
 import { freePort, spawnGateway, stopGracefully } from '../test/support/process.js';
 import { seedDemoArticles } from '../knowledge/editorial.js';
 import { BuiltinEmbedder } from '../knowledge/embedders/builtin-embedder.js';
+import { VectorIndex } from '../knowledge/vector-index.js';
 import { ANSWER_CONFIDENCE } from '../knowledge/confidence.js';
 import { KnowledgeSearch } from '../knowledge/search.js';
 import { loadSynonyms, seedSynonyms } from '../knowledge/synonyms.js';
@@ -124,9 +125,10 @@ async function retrievalSection() {
   for (const kind of engines) {
     const database = await openTestDatabase(kind);
     try {
-      await seedDemoArticles(database.db, embedder);
+      const index = await VectorIndex.open(database.db, embedder);
+      await seedDemoArticles(database.db, index);
       await seedSynonyms(database.db);
-      const search = await new KnowledgeSearch(database.db, embedder, await loadSynonyms(database.db)).start();
+      const search = await new KnowledgeSearch(database.db, index, await loadSynonyms(database.db)).start();
       add(`hybrid search, ${kind}`, await measureRetrieval(hybridRanker(search)));
       calibration ??= await calibrate(search);
       search.stop();

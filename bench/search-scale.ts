@@ -1,17 +1,18 @@
 /**
  * Search latency as the knowledge base grows: the demo articles plus synthetic filler articles up to 1k,
  * 10k and 100k chunks, on PGlite and PostgreSQL. Filler phrasings are recombined from the demo base's own
- * phrasings (so they share its vocabulary and compete for the same words), eight chunks per article.
+ * phrasings (so they share its vocabulary and compete for the same words), nine chunks per article.
  * The HNSW index is dropped for the bulk load and rebuilt after it, as a large import would do.
  */
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../core/db/schema.js';
-import { loadDemoRecords } from '../knowledge/article-store.js';
+import { phrasingsOf } from '../knowledge/article.js';
+import { loadDemoRecords, recordOf } from '../knowledge/article-store.js';
 import { seedDemoArticles } from '../knowledge/editorial.js';
 import { BuiltinEmbedder } from '../knowledge/embedders/builtin-embedder.js';
-import { searchTokens } from '../knowledge/embedders/text-features.js';
 import { KnowledgeSearch } from '../knowledge/search.js';
 import { loadSynonyms, seedSynonyms } from '../knowledge/synonyms.js';
+import { VectorIndex } from '../knowledge/vector-index.js';
 import { openTestDatabase, type EngineKind } from '../test/support/databases.js';
 import { loadSuite } from './retrieval.js';
 import { percentile } from './stats.js';
@@ -24,7 +25,8 @@ export interface ScaleResult {
   p95: number;
 }
 
-const CHUNKS_PER_ARTICLE = 8;
+/** Title, question, five variants, short answer, one passage of the full answer. */
+const CHUNKS_PER_ARTICLE = 9;
 
 /** A deterministic pseudo-random sequence (mulberry32), so every run loads the same filler. */
 function random(seed: number): () => number {
@@ -36,7 +38,7 @@ function random(seed: number): () => number {
   };
 }
 
-async function addFiller(db: Kysely<Database>, embedder: BuiltinEmbedder, from: number, to: number): Promise<void> {
+async function addFiller(db: Kysely<Database>, index: VectorIndex, from: number, to: number): Promise<void> {
   const phrasings = (await loadDemoRecords()).flatMap((r) => [r.question, ...r.variants]);
   const next = random(from + 1);
   const pick = () => phrasings[Math.floor(next() * phrasings.length)]!;
@@ -70,31 +72,8 @@ async function addFiller(db: Kysely<Database>, embedder: BuiltinEmbedder, from: 
         })),
       )
       .execute();
-    const rows = await db
-      .selectFrom('knowledge_articles')
-      .select(['id', 'title', 'question', 'variants', 'answer_short'])
-      .where('id', 'in', ids)
-      .execute();
-    const chunks = rows.flatMap((r) =>
-      [
-        ['title', r.title],
-        ['question', r.question],
-        ...r.variants.map((v) => ['variant', v]),
-        ['answer', r.answer_short],
-      ].map(([kind, text]) => ({ article_id: r.id, kind: kind as 'title', text: text! })),
-    );
-    const vectors = await embedder.embedDocuments(chunks.map((c) => c.text));
-    await db
-      .insertInto('knowledge_chunks')
-      .values(
-        chunks.map((c, i) => ({
-          ...c,
-          tokens: sql<string>`to_tsvector('simple', ${searchTokens(c.text).join(' ')})`,
-          embedding: JSON.stringify(vectors[i]),
-          embedder: embedder.id,
-        })),
-      )
-      .execute();
+    const rows = await db.selectFrom('knowledge_articles').selectAll().where('id', 'in', ids).execute();
+    await db.transaction().execute((trx) => index.writeChunks(trx, rows.map(recordOf).flatMap(phrasingsOf)));
   }
 }
 
@@ -111,29 +90,25 @@ export async function measureSearchScale(
   sizes: number[],
   onProgress: (line: string) => void = () => {},
 ): Promise<ScaleResult[]> {
-  const embedder = new BuiltinEmbedder();
   const queries = loadSuite().map((c) => c.q);
   const results: ScaleResult[] = [];
   for (const engine of engines) {
     const database = await openTestDatabase(engine);
     const { db } = database;
     try {
-      await seedDemoArticles(db, embedder);
+      const index = await VectorIndex.open(db, new BuiltinEmbedder());
+      await seedDemoArticles(db, index);
       await seedSynonyms(db);
       let articles = 0;
       for (const size of sizes) {
         const started = performance.now();
         const missing = Math.max(0, Math.ceil((size - (await chunkCount(db))) / CHUNKS_PER_ARTICLE));
         if (missing > 0) {
-          await sql`drop index if exists knowledge_chunks_embedding_idx`.execute(db);
-          await addFiller(db, embedder, articles, articles + missing);
+          await index.bulkLoad(db, () => addFiller(db, index, articles, articles + missing));
           articles += missing;
-          await sql`create index knowledge_chunks_embedding_idx on knowledge_chunks using hnsw (embedding vector_cosine_ops)`.execute(
-            db,
-          );
           await sql`analyze`.execute(db);
         }
-        const search = await new KnowledgeSearch(db, embedder, await loadSynonyms(db)).start();
+        const search = await new KnowledgeSearch(db, index, await loadSynonyms(db)).start();
         const loadSeconds = (performance.now() - started) / 1000;
         const chunks = await chunkCount(db);
         for (const q of queries.slice(0, 20)) await search.search(q); // warm-up

@@ -58,7 +58,8 @@ const schema = z.object({
   EMBEDDING_BASE_URL: url(['http:', 'https:']).optional(),
   EMBEDDING_MODEL: z.string().min(1).optional(),
   EMBEDDING_API_KEY: z.string().min(1).optional(),
-  EMBEDDING_DIMENSIONS: positiveInt.max(4096).optional(),
+  // pgvector's HNSW index takes vectors of up to 2,000 dimensions (bge-m3: 1,024; Qwen3 embeddings can be cut to it).
+  EMBEDDING_DIMENSIONS: positiveInt.max(2000).optional(),
   EMBEDDING_ONNX_DIR: z.string().min(1).optional(),
 });
 

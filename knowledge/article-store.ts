@@ -1,14 +1,11 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { sql, type Selectable, type Transaction } from 'kysely';
 import type { Database, KnowledgeArticlesTable } from '../core/db/schema.js';
-import type { ArticleContent, ArticleRecord, ArticleStatus } from './article.js';
-import { searchTokens } from './embedders/text-features.js';
+import { phrasingsOf, type ArticleContent, type ArticleRecord, type ArticleStatus, type Phrasing } from './article.js';
 
-/** What the knowledge base needs of an embedder when it writes (LangChain's `Embeddings` plus a name). */
-export interface DocumentEmbedder {
-  /** Names the embedder and its settings: vectors of different ids are never compared. */
-  readonly id: string;
-  embedDocuments(texts: string[]): Promise<number[][]>;
+/** Writes phrasings' vectors (knowledge/vector-index.ts: for every embedder the index needs now). */
+export interface ChunkWriter {
+  writeChunks(trx: Transaction<Database>, phrasings: Phrasing[]): Promise<void>;
 }
 
 const DEMO_DIR = new URL('./demo/articles/', import.meta.url);
@@ -30,18 +27,6 @@ export async function loadDemoDomains(): Promise<DemoDomain[]> {
 /** The demo articles as records (category from their file). */
 export async function loadDemoRecords(): Promise<ArticleRecord[]> {
   return (await loadDemoDomains()).flatMap((d) => d.articles.map((a) => ({ ...a, category: d.domain })));
-}
-
-type ChunkKind = 'title' | 'question' | 'variant' | 'answer';
-
-/** The searchable phrasings of an article: what a citizen's question is compared with. */
-function chunksOf(content: ArticleContent): { kind: ChunkKind; text: string }[] {
-  return [
-    { kind: 'title', text: content.title },
-    { kind: 'question', text: content.question },
-    ...content.variants.map((text) => ({ kind: 'variant' as const, text })),
-    { kind: 'answer', text: content.answerShort },
-  ];
 }
 
 /** The article row's columns for some content. */
@@ -98,12 +83,10 @@ export function recordOf(row: Selectable<KnowledgeArticlesTable>): ArticleRecord
  */
 export async function writeLive(
   trx: Transaction<Database>,
-  embedder: DocumentEmbedder,
+  chunks: ChunkWriter,
   items: { record: ArticleRecord; version: number; actor: string }[],
 ): Promise<void> {
   if (items.length === 0) return;
-  const phrasings = items.flatMap(({ record }) => chunksOf(record).map((c) => ({ articleId: record.id, ...c })));
-  const vectors = await embedder.embedDocuments(phrasings.map((p) => p.text));
   for (const { record, version, actor } of items) {
     const row = {
       ...articleColumns(record),
@@ -123,21 +106,10 @@ export async function writeLive(
     trx,
     items.map((i) => i.record.id),
   );
-  for (let i = 0; i < phrasings.length; i += 500) {
-    await trx
-      .insertInto('knowledge_chunks')
-      .values(
-        phrasings.slice(i, i + 500).map((p, j) => ({
-          article_id: p.articleId,
-          kind: p.kind,
-          text: p.text,
-          tokens: sql<string>`to_tsvector('simple', ${searchTokens(p.text).join(' ')})`,
-          embedding: JSON.stringify(vectors[i + j]),
-          embedder: embedder.id,
-        })),
-      )
-      .execute();
-  }
+  await chunks.writeChunks(
+    trx,
+    items.flatMap(({ record }) => phrasingsOf(record)),
+  );
 }
 
 /** Takes articles out of search (retired, or never to be answered from again). */

@@ -8,7 +8,7 @@ import { loadConfig, type Config } from '../core/config.js';
 import { openDatabase, type DatabaseHandle } from '../core/db/database.js';
 import { createLogger } from '../core/logger.js';
 import { KnowledgeEditorial, type Actor } from './editorial.js';
-import { BuiltinEmbedder } from './embedders/builtin-embedder.js';
+import { createEmbedder, embedderConfigFromEnv } from './embedders/create-embedder.js';
 import { exportArticles } from './import/export.js';
 import {
   ARTICLE_FORMATS,
@@ -27,6 +27,7 @@ import {
 } from './import/importer.js';
 import { dryRunSink, editorialSink } from './import/sinks.js';
 import { describeProgress, formatImportSummary } from './import/summary.js';
+import { VectorIndex, type ReembedStatus } from './vector-index.js';
 
 /** Exit codes: scripts tell "all imported" from "some rows need fixing" from "nothing could be done". */
 export const EXIT = { ok: 0, fatal: 1, rejected: 2 } as const;
@@ -40,13 +41,15 @@ export interface KbIo {
   signal?: AbortSignal;
 }
 
-const USAGE = `Knowledge base import and export.
+const USAGE = `Knowledge base import, export and re-embedding.
 
 Usage: npm run kb -- <command> [options]
 
 Commands:
   import <path>   Validate articles from a file (or a directory of Markdown files) and save them
   export <path>   Write the knowledge base's articles to a file (a directory for Markdown)
+  reembed         Re-embed every published article with the configured embedder (EMBEDDER=...) and
+                  switch the index to it; searches use the old vectors until the switch
   help            Show this help
 
 Import options:
@@ -97,6 +100,16 @@ export async function runKb(argv: string[], io: KbIo): Promise<number> {
     io.stdout.write(USAGE);
     return command === undefined && !values.help ? EXIT.fatal : EXIT.ok;
   }
+  if (command === 'reembed') {
+    if (target !== undefined || Object.values(values).some((v) => v !== undefined && v !== false))
+      return usageError(io, 'reembed takes no arguments');
+    try {
+      return await runReembed(io);
+    } catch (error) {
+      io.stderr.write(`kb reembed: ${error instanceof Error ? error.message : String(error)}\n`);
+      return EXIT.fatal;
+    }
+  }
   if (command !== 'import' && command !== 'export') return usageError(io, `unknown command "${command}"`);
   if (!target) return usageError(io, `${command} needs a path`);
   if (extra.length > 0) return usageError(io, `unexpected arguments: ${extra.join(' ')}`);
@@ -142,10 +155,10 @@ interface ImportFlags {
 async function runImport(io: KbIo, target: string, flags: ImportFlags): Promise<number> {
   // The file first: a wrong path fails at once, before the database is opened.
   const source = await openArticleSource(target, flags.format);
-  return withDatabase(io, async ({ db }) => {
+  return withDatabase(io, async ({ db }, config) => {
     const started = Date.now();
     const categories = await db.selectFrom('knowledge_categories').select(['code', 'name']).orderBy('sort').execute();
-    const editorial = new KnowledgeEditorial(db, new BuiltinEmbedder());
+    const editorial = new KnowledgeEditorial(db, await openIndex(db, config));
     const sink = flags.dryRun
       ? dryRunSink(db)
       : editorialSink(editorial, cliActor(), flags.publish ? 'publish' : 'draft');
@@ -201,8 +214,9 @@ async function runExport(io: KbIo, target: string, flags: ExportFlags): Promise<
   const format = flags.format ?? formatOfPath(target, isDirectory);
   if (!format)
     return usageError(io, `cannot tell the format of ${target}: name it .csv, .xlsx, .json or pass --format`);
-  return withDatabase(io, async ({ db }) => {
-    const records = await new KnowledgeEditorial(db, new BuiltinEmbedder()).listRecords({ status: flags.status });
+  return withDatabase(io, async ({ db }, config) => {
+    const editorial = new KnowledgeEditorial(db, await openIndex(db, config));
+    const records = await editorial.listRecords({ status: flags.status });
     const count = await exportArticles(records, target, { format, headers: flags.headers });
     const what = flags.status === 'all' ? 'articles (all statuses)' : 'published articles';
     io.stdout.write(`Exported ${count} ${what} to ${target} (${format})\n`);
@@ -211,13 +225,81 @@ async function runExport(io: KbIo, target: string, flags: ExportFlags): Promise<
 }
 
 /** Opens the gateway's database from the same config, migrated to the latest schema, and closes it after. */
-async function withDatabase(io: KbIo, work: (database: DatabaseHandle) => Promise<number>): Promise<number> {
+async function runReembed(io: KbIo): Promise<number> {
+  return withDatabase(io, async ({ db }, config) => {
+    const index = await openIndex(db, config);
+    if (!index.pending) {
+      io.stdout.write(`The index is already built with ${index.activeEmbedder}: nothing to re-embed.\n`);
+      return EXIT.ok;
+    }
+    const started = Date.now();
+    const from = index.activeEmbedder;
+    const display = reembedDisplay(io);
+    let result: ReembedStatus | undefined;
+    try {
+      result = await index.reembed((status) => display.update(status));
+    } finally {
+      display.stop();
+    }
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    io.stdout.write(
+      `Re-embedded ${result?.total ?? 0} phrasings with ${index.activeEmbedder} in ${seconds} s; the index switched from ${from}.\n`,
+    );
+    return EXIT.ok;
+  });
+}
+
+/** The index with the embedder the gateway's config names (the same one the gateway would use). */
+async function openIndex(db: DatabaseHandle['db'], config: Config): Promise<VectorIndex> {
+  return VectorIndex.open(db, await createEmbedder(embedderConfigFromEnv(config)));
+}
+
+/** A progress bar on a terminal; a plain line every few seconds otherwise. */
+function reembedDisplay(io: KbIo): { update(status: ReembedStatus): void; stop(): void } {
+  if (!io.stderr.isTTY) {
+    let last = 0;
+    return {
+      update({ done, total }) {
+        if (Date.now() - last < PLAIN_PROGRESS_EVERY && done < total) return;
+        last = Date.now();
+        io.stderr.write(`kb reembed: ${done}/${total} phrasings\n`);
+      },
+      stop() {},
+    };
+  }
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: io.stderr,
+      format: `{bar} {percentage}% | {value}/{total} phrasings | {duration_formatted} | ETA {eta_formatted}`,
+      hideCursor: true,
+      barsize: 30,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    update({ done, total }) {
+      if (!started) bar.start(Math.max(total, 1), done);
+      started = true;
+      bar.setTotal(Math.max(total, 1));
+      bar.update(done);
+    },
+    stop() {
+      if (started) bar.stop();
+    },
+  };
+}
+
+async function withDatabase(
+  io: KbIo,
+  work: (database: DatabaseHandle, config: Config) => Promise<number>,
+): Promise<number> {
   const config = io.env ? loadConfig(io.env) : loadConfig();
   // stdout is the command's report: database logs go to stderr, and only warnings unless asked for more.
   const logger = createLogger({ level: cliLogLevel(config.logLevel), destination: io.stderr });
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
   try {
-    return await work(database);
+    return await work(database, config);
   } finally {
     await database.close();
   }

@@ -6,6 +6,7 @@ import { KnowledgeEditorial } from './editorial.js';
 import { BuiltinEmbedder } from './embedders/builtin-embedder.js';
 import { KnowledgeSearch } from './search.js';
 import { SynonymDictionary } from './synonyms.js';
+import { VectorIndex } from './vector-index.js';
 
 const engines = await testEngines();
 const embedder = new BuiltinEmbedder();
@@ -44,8 +45,9 @@ for (const { kind, skip } of engines) {
 
     beforeAll(async () => {
       handle = await openTestDatabase(kind);
-      editorial = new KnowledgeEditorial(handle.db, embedder);
-      search = new KnowledgeSearch(handle.db, embedder, new SynonymDictionary([]));
+      const index = await VectorIndex.open(handle.db, embedder);
+      editorial = new KnowledgeEditorial(handle.db, index);
+      search = new KnowledgeSearch(handle.db, index, new SynonymDictionary([]));
     });
     afterAll(async () => handle?.cleanup());
 

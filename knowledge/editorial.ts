@@ -5,6 +5,7 @@ import type { Database, KnowledgeRevisionsTable, RevisionStatus } from '../core/
 import { AppError } from '../core/errors.js';
 import type { ArticleContent, ArticleRecord, ArticleStatus } from './article.js';
 import { validateArticle } from './import/validate.js';
+import type { VectorIndex } from './vector-index.js';
 import {
   deleteChunks,
   isoDate,
@@ -12,7 +13,7 @@ import {
   recordOf,
   writeLive,
   writeUnpublished,
-  type DocumentEmbedder,
+  type ChunkWriter,
 } from './article-store.js';
 
 export type { Actor } from '../core/audit.js';
@@ -23,6 +24,8 @@ export const KNOWLEDGE_ROLES = {
   review: ['reviewer', 'admin'],
   retire: ['editor', 'reviewer', 'admin'],
   read: ['agent', 'editor', 'reviewer', 'supervisor', 'admin'],
+  /** Re-embed the whole base (costly with a paid endpoint; the embedder itself is deployment config). */
+  reindex: ['admin'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type KnowledgePermission = keyof typeof KNOWLEDGE_ROLES;
@@ -109,7 +112,7 @@ export class KnowledgeEditorial {
    */
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly embedder: DocumentEmbedder,
+    private readonly chunks: ChunkWriter,
     private readonly onPublishedChange: () => void = () => {},
   ) {}
 
@@ -373,7 +376,7 @@ export class KnowledgeEditorial {
         live.push({ record, version: revision, actor: actor.name });
       }
       // Embedding and chunk writes for the whole batch at once: the expensive part, done set-wise.
-      await writeLive(trx, this.embedder, live);
+      await writeLive(trx, this.chunks, live);
       await audit(
         trx,
         actor,
@@ -396,7 +399,7 @@ export class KnowledgeEditorial {
     note?: string,
   ): Promise<void> {
     await this.markPublished(trx, actor, record.id, revision, note);
-    await writeLive(trx, this.embedder, [{ record, version: revision, actor: actor.name }]);
+    await writeLive(trx, this.chunks, [{ record, version: revision, actor: actor.name }]);
   }
 
   /** The revision becomes the published one; the one published before is superseded. */
@@ -669,22 +672,19 @@ function show(value: unknown): string {
 }
 
 /** Loads the demo articles into an empty knowledge base (first start of the embedded default). */
-export async function seedDemoArticles(db: Kysely<Database>, embedder: DocumentEmbedder): Promise<number> {
+export async function seedDemoArticles(db: Kysely<Database>, index: VectorIndex): Promise<number> {
   const records = await loadDemoRecords();
   return db.transaction().execute(async (trx) => {
     // Several instances may start at once on one database: only one seeds.
     await sql`select pg_advisory_xact_lock(hashtext('minsheng.seed.knowledge_articles'))`.execute(trx);
     if (await trx.selectFrom('knowledge_articles').select('id').limit(1).executeTakeFirst()) return 0;
-    // Building the HNSW index once over all vectors is several times faster than inserting into it one by
-    // one (most of the first start on PGlite). The table is empty and locked by this transaction meanwhile.
-    await sql`drop index if exists knowledge_chunks_embedding_idx`.execute(trx);
-    await writeLive(
-      trx,
-      embedder,
-      records.map((record) => ({ record, version: 1, actor: SYSTEM_ACTOR.name })),
-    );
-    await sql`create index knowledge_chunks_embedding_idx on knowledge_chunks using hnsw (embedding vector_cosine_ops)`.execute(
-      trx,
+    // The table is empty and locked by this transaction meanwhile.
+    await index.bulkLoad(trx, () =>
+      writeLive(
+        trx,
+        index,
+        records.map((record) => ({ record, version: 1, actor: SYSTEM_ACTOR.name })),
+      ),
     );
     await trx
       .insertInto('knowledge_revisions')

@@ -5,6 +5,7 @@ import { KnowledgeEditorial, seedDemoArticles } from './editorial.js';
 import { BuiltinEmbedder } from './embedders/builtin-embedder.js';
 import { KnowledgeSearch } from './search.js';
 import { loadSynonyms, seedSynonyms } from './synonyms.js';
+import { VectorIndex } from './vector-index.js';
 
 const engines = await testEngines();
 const embedder = new BuiltinEmbedder();
@@ -36,11 +37,12 @@ for (const { kind, skip } of engines) {
 
     beforeAll(async () => {
       handle = await openTestDatabase(kind);
-      expect(await seedDemoArticles(handle.db, embedder)).toBeGreaterThanOrEqual(120);
-      expect(await seedDemoArticles(handle.db, embedder)).toBe(0); // only into an empty base
+      const index = await VectorIndex.open(handle.db, embedder);
+      expect(await seedDemoArticles(handle.db, index)).toBeGreaterThanOrEqual(120);
+      expect(await seedDemoArticles(handle.db, index)).toBe(0); // only into an empty base
       await seedSynonyms(handle.db);
-      search = await new KnowledgeSearch(handle.db, embedder, await loadSynonyms(handle.db)).start();
-      editorial = new KnowledgeEditorial(handle.db, embedder);
+      search = await new KnowledgeSearch(handle.db, index, await loadSynonyms(handle.db)).start();
+      editorial = new KnowledgeEditorial(handle.db, index);
     });
     afterAll(async () => {
       search?.stop();

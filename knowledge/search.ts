@@ -1,10 +1,10 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../core/db/schema.js';
-import type { Embeddings } from '@langchain/core/embeddings';
 import { confidence, type ConfidenceFeatures } from './confidence.js';
 import { searchTokens } from './embedders/text-features.js';
 import { LexicalIndex } from './lexical-index.js';
 import type { SynonymDictionary } from './synonyms.js';
+import type { FusionWeights, VectorIndex } from './vector-index.js';
 
 export interface KnowledgeHit {
   articleId: string;
@@ -16,7 +16,7 @@ export interface KnowledgeHit {
   source: { title: string; url: string | null } | null;
   /** Weighted reciprocal-rank fusion of the lexical and vector rankings. */
   score: number;
-  /** Best cosine similarity of the query with any phrasing of the article. */
+  /** Best cosine similarity of the query with any phrasing of the article (0 when not embedded). */
   similarity: number;
   /** Calibrated probability that this article answers the question (knowledge/confidence.ts). */
   confidence: number;
@@ -53,30 +53,17 @@ const RIVALS = 10;
 /** How often an instance checks whether another one changed the published articles. */
 const REFRESH_CHECK_MS = 15_000;
 
-export interface FusionWeights {
-  lexical: number;
-  vector: number;
-}
-
-/**
- * With the built-in embedder the vector ranking carries the same lexical signal as BM25, only hashed and
- * blurred: on retrieval-zh, BM25 alone ranks hit@1 0.88; fusing the vector list at a quarter weight gives
- * 0.85, at a tenth (a tie-breaker) 0.88. A model embedder (bge-m3 and the like) brings meaning BM25 lacks:
- * give it full weight (`{ lexical: 1, vector: 1 }`) when the index is built with one.
- */
-export const FUSION_FOR_BUILTIN: FusionWeights = { lexical: 1, vector: 0.1 };
-
 interface CandidateRow {
   article_id: string;
   /** Rank of the article's best phrasing among the nearest phrasings; null when not among them. */
   vector_rank: number | null;
   /** Best cosine similarity with any phrasing, computed in the database (vectors never travel back). */
-  similarity: number;
+  similarity: number | null;
   /** The best similarity among the other candidates. */
   rival_similarity: number | null;
   score: number;
-  kind: string;
-  text: string;
+  kind: string | null;
+  text: string | null;
   title: string;
   question: string;
   answer_short: string;
@@ -101,9 +88,10 @@ export class KnowledgeSearch {
 
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly embedder: Pick<Embeddings, 'embedQuery'>,
+    private readonly index: VectorIndex,
     private synonyms: SynonymDictionary,
-    private readonly fusion: FusionWeights = FUSION_FOR_BUILTIN,
+    /** Weights of the two rankings; by default the index's (knowledge/vector-index.ts). */
+    private readonly fusionWeights?: FusionWeights,
   ) {}
 
   /** Builds the lexical index, then keeps it current (checks every 15 s; `refresh()` after own changes). */
@@ -134,6 +122,7 @@ export class KnowledgeSearch {
   }
 
   private async rebuildIfChanged(): Promise<void> {
+    await this.index.reload();
     const { n, latest } = await this.db
       .selectFrom('knowledge_articles')
       .select((eb) => [eb.fn.countAll<string>().as('n'), eb.fn.max('updated_at').as('latest')])
@@ -177,20 +166,27 @@ export class KnowledgeSearch {
       return own + rival > 0 ? own / (own + rival) : 0;
     };
     // Five significant digits are plenty for a cosine ranking and make the literal a third as long.
-    const vector = `[${(await this.embedder.embedQuery(expanded)).map((v) => +v.toPrecision(5)).join(',')}]`;
+    const embedder = this.index.queryEmbedder();
+    const vector = embedder
+      ? `[${(await embedder.embedQuery(expanded)).map((v) => +v.toPrecision(5)).join(',')}]`
+      : null;
 
-    // One round trip: the nearest phrasings (HNSW serves the order by distance to the constant subquery);
-    // for the articles of either list that are visible today, each one's best phrasing (by the article_id
-    // index); the fusion. Every step is an index lookup, whatever the size of the base, and only the
-    // first `limit` articles bring their answers back.
-    const { lexical: wl, vector: wv } = this.fusion;
+    // One round trip: the nearest phrasings (the active embedder's HNSW index serves the order by distance
+    // to the constant subquery); for the articles of either list that are visible today, each one's best
+    // phrasing (by the article_id index); the fusion. Every step is an index lookup, whatever the size of
+    // the base, and only the first `limit` articles bring their answers back. Without a query embedder
+    // (the index is another embedder's) the vector ranking is empty and similarities are 0.
+    const { lexical: wl, vector: wv } = this.fusionWeights ?? this.index.fusion;
     const lexicalIds = lexical.map((h) => h.id);
+    const embedding = this.index.embeddingExpression('c.embedding');
+    const ofIndex = sql`c.embedder = ${this.index.embedderLiteral()}`;
     const { rows } = await sql<CandidateRow>`
-      with q as materialized (select ${vector}::vector as v),
+      with q as materialized (select ${vector}::vector(${sql.raw(String(this.index.dimensions))}) as v),
       nearest as materialized (
         select article_id, row_number() over () as rank
         from (select c.article_id from knowledge_chunks c
-              order by c.embedding <=> (select v from q) limit ${CANDIDATES}) n
+              where ${ofIndex} and (select v from q) is not null
+              order by ${embedding} <=> (select v from q) limit ${CANDIDATES}) n
       ), candidates as (
         select a.id, (select min(rank) from nearest n where n.article_id = a.id)::int as vector_rank,
                array_position(${lexicalIds}::text[], a.id) as lexical_rank
@@ -210,13 +206,13 @@ export class KnowledgeSearch {
       ), scored as (
         select t.*, p.kind, p.text, p.similarity
         from top t
-        cross join lateral (
-          select c.kind, c.text, (1 - (c.embedding <=> (select v from q)))::float8 as similarity
-          from knowledge_chunks c where c.article_id = t.id
+        left join lateral (
+          select c.kind, c.text, (1 - (${embedding} <=> (select v from q)))::float8 as similarity
+          from knowledge_chunks c where c.article_id = t.id and ${ofIndex} and (select v from q) is not null
           -- "+ 0": an article's few phrasings are found by article_id; the planner must not walk the HNSW
           -- graph filtering on article_id instead (slow, and it may find none within ef_search).
-          order by (c.embedding <=> (select v from q)) + 0 limit 1
-        ) p
+          order by (${embedding} <=> (select v from q)) + 0 limit 1
+        ) p on true
       )
       select r.id as article_id, r.vector_rank, r.similarity, r.kind, r.text, a.title, a.question, r.score,
              (select max(similarity) from scored o where o.id <> r.id) as rival_similarity,
@@ -236,17 +232,18 @@ export class KnowledgeSearch {
       department: r.department,
       source: r.source,
       score: r.score,
-      similarity: r.similarity,
+      similarity: r.similarity ?? 0,
       ...withConfidence({
-        similarity: r.similarity,
-        margin: r.similarity - Math.max(0, r.rival_similarity ?? 0),
+        similarity: r.similarity ?? 0,
+        margin: (r.similarity ?? 0) - Math.max(0, r.rival_similarity ?? 0),
         lexicalShare: lexicalShare(r.article_id),
         lexicalFirst: lexicalRank.get(r.article_id) === 1,
         vectorFirst: r.vector_rank === 1,
       }),
       ranks: { lexical: lexicalRank.get(r.article_id) ?? null, vector: r.vector_rank },
-      matched: { kind: r.kind, text: r.text },
-      highlights: terms.filter((t) => r.text.includes(t) || r.question.includes(t)),
+      matched:
+        r.kind !== null && r.text !== null ? { kind: r.kind, text: r.text } : { kind: 'question', text: r.question },
+      highlights: terms.filter((t) => r.text?.includes(t) || r.question.includes(t)),
     }));
   }
 }

@@ -4,6 +4,7 @@ import * as knowledge from './migrations/0002-knowledge.js';
 import * as editorial from './migrations/0003-editorial.js';
 import * as dropFaq from './migrations/0004-drop-faq.js';
 import * as vectorCost from './migrations/0005-vector-cost.js';
+import * as vectorIndex from './migrations/0006-vector-index.js';
 
 /** Migrations are compiled into the program (no directory scan), so a bundle or a test runs the same set. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -12,6 +13,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003-editorial': editorial,
   '0004-drop-faq': dropFaq,
   '0005-vector-cost': vectorCost,
+  '0006-vector-index': vectorIndex,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

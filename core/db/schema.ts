@@ -147,7 +147,7 @@ export interface AuditLogTable {
 export interface KnowledgeChunksTable {
   id: Generated<number>;
   article_id: string;
-  kind: 'title' | 'question' | 'variant' | 'answer';
+  kind: 'title' | 'question' | 'variant' | 'answer' | 'passage';
   text: string;
   /** tsvector of the jieba tokens; written with to_tsvector('simple', …). */
   tokens: string;

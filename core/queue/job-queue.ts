@@ -20,6 +20,11 @@ export interface JobOptions {
    * over up to twice its delay.
    */
   backoffMs?: number;
+  /**
+   * How long one attempt may run before the queue counts its worker as dead and runs the job again
+   * (pg-boss: 15 minutes unless set; BullMQ renews its lock for as long as the worker lives).
+   */
+  maxRunMs?: number;
 }
 
 export interface Job<T> {

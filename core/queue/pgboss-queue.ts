@@ -88,6 +88,8 @@ export class PgBossQueue implements JobQueue {
       retryBackoff: backoffMs > 0,
       // A number of seconds becomes an interval, so fractions work.
       startAfter: delayMs > 0 ? delayMs / 1000 : undefined,
+      // pg-boss validates the key when present, even as undefined.
+      ...(options.maxRunMs === undefined ? {} : { expireInSeconds: Math.ceil(options.maxRunMs / 1000) }),
       // On a standard queue a singleton key alone constrains nothing (pg-boss's unique indexes cover only
       // the short, singleton and stately policies, which would also constrain jobs without a key).
       // `ensureDedupeIndex` adds the unique index that makes the insert's ON CONFLICT DO NOTHING skip it.

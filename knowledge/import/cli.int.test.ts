@@ -9,6 +9,7 @@ import { openDatabase } from '../../core/db/database.js';
 import { createLogger } from '../../core/logger.js';
 import type { ArticleRecord } from '../article.js';
 import { runKb } from '../cli.js';
+import { embeddingsServer } from '../../test/support/embeddings-server.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const HEADER = '编号,分类,标题,标准问,相似问法,简短答复,完整答复,主管部门,标签,生效日期,失效日期';
@@ -137,5 +138,31 @@ describe('npm run kb on embedded PGlite', () => {
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(code).toBe(1);
     expect(stderr).toContain(`kb import: ${path.join(dir, 'missing.csv')}: cannot read: ENOENT`);
+  });
+
+  it('re-embeds the base with the configured embedder, with progress, once', async () => {
+    expect(await kb('reembed', 'extra')).toMatchObject({ code: 1, stderr: expect.stringContaining('no arguments') });
+    const same = await kb('reembed');
+    expect(same).toMatchObject({ code: 0, stdout: expect.stringMatching(/already built with builtin-/) });
+
+    const endpoint = await embeddingsServer();
+    try {
+      const model = { EMBEDDER: 'openai', EMBEDDING_BASE_URL: endpoint.url, EMBEDDING_MODEL: 'bge-m3' };
+      const saved = env;
+      env = { ...saved, ...model, EMBEDDING_DIMENSIONS: '256' };
+      try {
+        const { code, stdout, stderr } = await kb('reembed');
+        expect(code).toBe(0);
+        const [, total] = /Re-embedded (\d+) phrasings with openai:bge-m3:d256@/.exec(stdout) ?? [];
+        expect(Number(total)).toBeGreaterThan(0);
+        expect(endpoint.texts()).toBe(Number(total));
+        expect(stderr).toContain(`kb reembed: ${total}/${total} phrasings`);
+        expect((await kb('reembed')).stdout).toMatch(/already built with openai:bge-m3:d256@/);
+      } finally {
+        env = saved;
+      }
+    } finally {
+      endpoint.server.close();
+    }
   });
 });

@@ -16,11 +16,13 @@ export interface TestGatewayOptions {
   engine?: 'pglite' | 'postgres';
   redisUrl?: string;
   env?: Record<string, string>;
+  /** An existing PGlite directory (a restart); the caller removes it. */
+  dataDir?: string;
 }
 
 /** A whole gateway on a random port with its own database (and Redis prefix space), for one test file. */
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'minsheng-gw-'));
+  const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'minsheng-gw-')));
   const database = options.engine === 'postgres' ? await createTestDatabase() : undefined;
   const config = loadConfig({
     HOST: '127.0.0.1',
@@ -40,7 +42,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     cleanup: async () => {
       await gateway.close();
       await database?.drop();
-      await rm(dataDir, { recursive: true, force: true });
+      if (options.dataDir === undefined) await rm(dataDir, { recursive: true, force: true });
     },
   };
 }
