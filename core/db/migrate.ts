@@ -5,6 +5,7 @@ import * as editorial from './migrations/0003-editorial.js';
 import * as dropFaq from './migrations/0004-drop-faq.js';
 import * as vectorCost from './migrations/0005-vector-cost.js';
 import * as vectorIndex from './migrations/0006-vector-index.js';
+import * as tickets from './migrations/0007-tickets.js';
 
 /** Migrations are compiled into the program (no directory scan), so a bundle or a test runs the same set. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0004-drop-faq': dropFaq,
   '0005-vector-cost': vectorCost,
   '0006-vector-index': vectorIndex,
+  '0007-tickets': tickets,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

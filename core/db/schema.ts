@@ -161,6 +161,54 @@ export interface KnowledgeSynonymsTable {
   term: string;
 }
 
+export type DemandType = 'consultation' | 'help' | 'complaint' | 'report' | 'suggestion' | 'praise';
+export type TicketStatus =
+  'draft' | 'registered' | 'dispatched' | 'in_progress' | 'extension_requested' | 'resolved' | 'callback' | 'closed';
+
+export interface TicketsTable {
+  id: Generated<number>;
+  number: string;
+  demand_type: DemandType;
+  /** A minor class code of the taxonomy (tickets/taxonomy/taxonomy.yaml). */
+  category_code: string | null;
+  department: string | null;
+  status: TicketStatus;
+  priority: Generated<'normal' | 'urgent'>;
+  description: string;
+  reporter_name: string | null;
+  phone: string | null;
+  id_number: string | null;
+  anonymous: Generated<boolean>;
+  district: string | null;
+  address: string | null;
+  /** When it happened, as the citizen said it (昨晚十点, 每天半夜). */
+  occurred: string | null;
+  organisation: string | null;
+  channel_id: string;
+  conversation_id: string | null;
+  source_activity_id: string | null;
+  /** The number of the open ticket this one repeats (same category and place, recently). */
+  duplicate_of: string | null;
+  registered_at: Timestamp;
+  deadline_at: Date | string;
+  updated_at: Timestamp;
+}
+
+export interface TicketCountersTable {
+  day: string;
+  last: number;
+}
+
+export interface TicketEventsTable {
+  id: Generated<number>;
+  ticket_id: number;
+  at: Timestamp;
+  actor: string;
+  from_status: TicketStatus | null;
+  to_status: TicketStatus;
+  note: string | null;
+}
+
 export interface Database {
   conversations: ConversationsTable;
   participants: ParticipantsTable;
@@ -176,4 +224,7 @@ export interface Database {
   staff_accounts: StaffAccountsTable;
   staff_sessions: StaffSessionsTable;
   audit_log: AuditLogTable;
+  tickets: TicketsTable;
+  ticket_counters: TicketCountersTable;
+  ticket_events: TicketEventsTable;
 }
