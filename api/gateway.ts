@@ -18,6 +18,10 @@ import { createEmbedder, embedderConfigFromEnv } from '../knowledge/embedders/cr
 import { KnowledgeSearch } from '../knowledge/search.js';
 import { loadSynonyms, seedSynonyms } from '../knowledge/synonyms.js';
 import { queueReembed, REEMBED_QUEUE, VectorIndex } from '../knowledge/vector-index.js';
+import { Nlu } from '../assistant/nlu/nlu.js';
+import { WorkingCalendar } from '../core/calendar/working-days.js';
+import { loadTaxonomy } from '../tickets/taxonomy.js';
+import { DEFAULT_TICKET_POLICY, TicketStore, type TicketPolicy } from '../tickets/ticket-store.js';
 import { buildApp } from './app.js';
 
 export interface Gateway {
@@ -30,6 +34,7 @@ export interface Gateway {
   accounts: StaffAccounts;
   editorial: KnowledgeEditorial;
   index: VectorIndex;
+  tickets: TicketStore;
   close(): Promise<void>;
 }
 
@@ -90,11 +95,25 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       : new LocalActivityBus();
     cleanups.push(() => bus.close());
 
+    const calendar = await WorkingCalendar.load(config.tickets.calendarFile, {
+      onUncoveredYear: (year) =>
+        logger.warn({ year }, 'the holiday calendar has no entry for this year: deadlines count Monday to Friday'),
+    });
+    const taxonomy = await loadTaxonomy(config.tickets.taxonomyFile);
+    const { consultation, other } = config.tickets.deadlineDays;
+    const policy: TicketPolicy = {
+      ...DEFAULT_TICKET_POLICY,
+      deadlineDays: { consultation, help: other, complaint: other, report: other, suggestion: other, praise: other },
+    };
+    const tickets = new TicketStore(db, calendar, (code) => taxonomy.departmentOf(code).name, policy);
+    const nlu = await Nlu.load(taxonomy);
+
     const broker = new ConversationBroker({
       store: new ConversationStore(db),
       queue,
       bus,
       knowledge: search,
+      intake: { nlu, tickets, deadlineDays: policy.deadlineDays },
       logger,
       metrics,
       inlineTurns: config.role === 'all',
@@ -145,7 +164,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     const address = await app.listen({ host: config.host, port: config.port });
     const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
     logger.info({ url, role: config.role, database: database.kind, queue: queue.kind }, 'gateway listening');
-    return { app, url, database, queue, broker, accounts, editorial, index, close: closeAll };
+    return { app, url, database, queue, broker, accounts, editorial, index, tickets, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

@@ -6,7 +6,19 @@ import type { Metrics } from '../core/metrics.js';
 import type { Job, JobQueue } from '../core/queue/job-queue.js';
 import type { AppendResult, ConversationRecord, ConversationStore } from './conversation-store.js';
 import { messagesFor, resolveLocale } from './messages.js';
-import { BOT_ACCOUNT, runTurn, type KnowledgeLookup, type TurnResult } from './turn.js';
+import type { DemandType } from '../core/db/schema.js';
+import type { TicketStore } from '../tickets/ticket-store.js';
+import type { CategoryFacts } from './intake.js';
+import type { Nlu } from './nlu/nlu.js';
+import {
+  BOT_ACCOUNT,
+  registeredReplies,
+  runTurn,
+  type ConversationState,
+  type KnowledgeLookup,
+  type TurnInput,
+  type TurnResult,
+} from './turn.js';
 
 export const TURN_QUEUE = 'assistant-turn';
 
@@ -23,6 +35,13 @@ export interface BrokerOptions {
   knowledge: KnowledgeLookup;
   logger: Logger;
   metrics: Metrics;
+  /** Language understanding and tickets: without them the assistant only answers from the knowledge base. */
+  intake?: {
+    nlu: Nlu;
+    tickets: TicketStore;
+    /** Working days to the deadline by demand type (told to the citizen). */
+    deadlineDays: Record<DemandType, number>;
+  };
   /**
    * Run the turn in this process right after the message is stored and acknowledged, instead of queueing
    * it. The stored, unanswered row is the durable record: if this process dies mid-turn, the recovery
@@ -54,7 +73,15 @@ const MAX_TURNS_PER_RUN = 50;
 export class ConversationBroker {
   private readonly running = new Map<string, Promise<void>>();
 
-  constructor(private readonly options: BrokerOptions) {}
+  private readonly categoryFacts: (code: string) => CategoryFacts | undefined;
+
+  constructor(private readonly options: BrokerOptions) {
+    const taxonomy = options.intake?.nlu.taxonomy;
+    this.categoryFacts = (code) => {
+      const minor = taxonomy?.byCode(code);
+      return minor?.level === 'minor' ? { name: minor.name, anonymous: minor.anonymous } : undefined;
+    };
+  }
 
   async startConversation(input: {
     channelId: string;
@@ -213,15 +240,38 @@ export class ConversationBroker {
       // While an agent owns the conversation the bot stays silent; the message is only marked handled.
       let result: TurnResult = { replies: [], state: snapshot.state };
       if (snapshot.conversation.mode === 'bot') {
-        // The search is the turn's only I/O: done here, outside any transaction, so the turn stays pure.
+        // The turn's I/O (analysis, search, status look-up) is done here, outside any transaction, so
+        // the turn itself stays pure.
         const text = inbound.type === 'message' ? (inbound.text ?? '').trim() : '';
-        const hits = text ? await knowledge.search(text.slice(0, MAX_QUERY_CHARS)) : [];
-        result = runTurn({
+        const input: TurnInput = {
           activity: inbound,
           state: snapshot.state,
           conversationLocale: snapshot.conversation.locale,
-          hits,
-        });
+          hits: [],
+        };
+        const intake = this.options.intake;
+        if (text && intake) {
+          input.analysis = intake.nlu.analyze(text.slice(0, MAX_QUERY_CHARS), expecting(snapshot.state));
+          input.categoryFacts = this.categoryFacts;
+          const number = input.analysis.ticketNumber ?? snapshot.state.statusNumber;
+          const phone = input.analysis.extraction.slots.phone;
+          if (number && phone) {
+            input.statusLookup = { number, ticket: (await intake.tickets.lookup(number, phone)) ?? null };
+          }
+        }
+        if (text && !snapshot.state.intake && !input.analysis?.emergency) {
+          input.hits = await knowledge.search(searchQuery(snapshot.state, text).slice(0, MAX_QUERY_CHARS));
+        }
+        result = runTurn(input);
+        if (result.register && intake) {
+          // Idempotent on the message: a turn run again after a crash reports the same ticket.
+          const ticket = await intake.tickets.register(result.register, {
+            sourceActivityId: inbound.id,
+            actor: BOT_ACCOUNT.id,
+          });
+          result = registeredReplies(result, ticket, inbound, intake.deadlineDays[ticket.demandType]);
+          logger.info({ conversationId, ticket: ticket.number, demandType: ticket.demandType }, 'ticket registered');
+        }
       }
       const commit = await store.commitTurn({
         inbound,
@@ -244,6 +294,21 @@ export class ConversationBroker {
     logger.warn({ conversationId }, 'conversation has more pending activities than one run answers; continuing later');
     await this.options.queue.send<TurnJobData>(TURN_QUEUE, { conversationId });
   }
+}
+
+/** What the last reply asked for, so a bare answer ("陈志强", "13912345678") is read as that. */
+function expecting(state: ConversationState) {
+  const asked = state.intake?.asked;
+  return asked === 'category' || asked === 'confirm' ? undefined : asked;
+}
+
+/** Words that make a short question a follow-up on the last answer ("那需要带什么材料"). */
+const FOLLOW_UP =
+  /^(那|那么|还|这个|这|它|如果|要是)|(材料|多少钱|多久|几天|在哪|哪里|怎么办|要带|需要带|费用|流程|时间)/;
+
+/** The text to search: a short follow-up is searched together with the question last answered. */
+export function searchQuery(state: ConversationState, text: string): string {
+  return state.lastTopic && [...text].length <= 20 && FOLLOW_UP.test(text) ? `${state.lastTopic} ${text}` : text;
 }
 
 /** 22 url-safe characters: unguessable, and safe in a URL path. */

@@ -1,7 +1,19 @@
 import type { Activity, ChannelAccount, StoredActivity } from '../core/activity.js';
 import { ANSWER_CONFIDENCE, SUGGEST_CONFIDENCE } from '../knowledge/confidence.js';
 import type { KnowledgeHit } from '../knowledge/search.js';
-import { messagesFor, resolveLocale, type Locale } from './messages.js';
+import type { Ticket, TicketDraft } from '../tickets/ticket-store.js';
+import {
+  applyExtraction,
+  draftOf,
+  mayBeAnonymous,
+  nextQuestion,
+  summaryLines,
+  type CategoryFacts,
+  type IntakeState,
+} from './intake.js';
+import { messagesFor, resolveLocale, type Locale, type Messages } from './messages.js';
+import { isDemandType, type Analysis } from './nlu/nlu.js';
+import type { EmergencyKind } from './nlu/safety.js';
 
 /** What the assistant remembers between turns of one conversation (stored as jsonb). */
 export interface ConversationState {
@@ -11,6 +23,18 @@ export interface ConversationState {
   misses?: number;
   /** The article last answered with, while "did this help?" is open. */
   lastArticleId?: string;
+  /** The standard question last answered: a follow-up ("那要带什么材料") is searched together with it. */
+  lastTopic?: string;
+  /** The case record being gathered. */
+  intake?: IntakeState;
+  /** A status query waiting for the phone that proves the ticket is the citizen's. */
+  statusNumber?: string;
+  /** Set once an emergency was detected: agents see the conversation flagged. */
+  emergency?: EmergencyKind;
+  /** The citizen asked for a person, or an emergency raised a priority handoff. */
+  handoff?: { reason: 'requested' | 'emergency'; priority: 'emergency' | 'normal' };
+  /** Reason the last matter was not accepted. */
+  refused?: string;
 }
 
 /** Knowledge search as the broker sees it: it runs the search before the turn and hands the hits in. */
@@ -25,11 +49,22 @@ export interface TurnInput {
   conversationLocale?: string | null;
   /** Knowledge hits for the activity's text, best first (empty when there is no text). */
   hits: KnowledgeHit[];
+  /**
+   * What the NLU made of the text (assistant/nlu). Without it the turn only answers from the knowledge
+   * base (as when no classifiers are loaded).
+   */
+  analysis?: Analysis;
+  /** The taxonomy's facts about a category code. */
+  categoryFacts?: (code: string) => CategoryFacts | undefined;
+  /** The result of a status look-up the broker ran for this message (null: no such ticket for that phone). */
+  statusLookup?: { number: string; ticket: Ticket | null };
 }
 
 export interface TurnResult {
   replies: Omit<Activity, 'conversation'>[];
   state: ConversationState;
+  /** The citizen confirmed the case record: the broker registers it, then `registeredReplies` answers. */
+  register?: TicketDraft;
 }
 
 export const BOT_ACCOUNT: ChannelAccount = { id: 'minsheng-bot', name: '12345 智能助手', role: 'bot' };
@@ -43,6 +78,14 @@ const MAX_TURN_TEXT = 2000;
  * citizen picks from the likely questions; below, the turn is a miss.
  */
 export const DECISION = { answer: ANSWER_CONFIDENCE, suggest: SUGGEST_CONFIDENCE, suggestions: 3 };
+
+/** Below this the demand type is asked rather than guessed. */
+export const DEMAND_TYPE_CONFIDENCE = 0.5;
+/** At or above this the category is taken; below, the citizen picks from the likely ones. */
+export const CATEGORY_CONFIDENCE = 0.5;
+
+/** Replies to the summary that confirm it. */
+const YES = /^(对|对的|是|是的|没错|没问题|确认|确定|可以|好|好的|行|提交|就这样|嗯|ok|yes|confirm)/i;
 
 /** Channels whose citizens read short messages (SMS) or hear replies (voice) get the short answer form. */
 const SHORT_FORM_CHANNELS = new Set(['sms', 'voice']);
@@ -74,6 +117,60 @@ export function runTurn(input: TurnInput): TurnResult {
     return { replies: [reply(hasAttachments ? t.unsupported : t.emptyMessage)], state };
   }
 
+  const analysis = input.analysis;
+  if (analysis) {
+    // 1. An emergency goes first, whatever the conversation was doing.
+    if (analysis.emergency) {
+      const { kind, number, matched } = analysis.emergency;
+      return {
+        replies: [
+          reply(t.emergency[kind], {
+            channelData: { emergency: { kind, number, matched } },
+            suggestedActions: suggestions([`拨打${number}`]),
+          }),
+          reply(t.emergencyFollowUp),
+        ],
+        state: {
+          ...state,
+          emergency: kind,
+          handoff: { reason: 'emergency', priority: 'emergency' },
+          intake: undefined,
+        },
+      };
+    }
+    // 2. An explicit request for a person.
+    if (analysis.wantsHuman) {
+      return {
+        replies: [reply(t.handoff, { channelData: { handoff: { reason: 'requested' } } })],
+        state: { ...state, handoff: { reason: 'requested', priority: 'normal' } },
+      };
+    }
+    // 3. A ticket status query (the number now or earlier, and the phone).
+    const status = statusTurn(input, state, t, reply);
+    if (status) return status;
+    // 4. Matters the hotline may not accept.
+    if (analysis.nonAcceptance) {
+      const { reason } = analysis.nonAcceptance;
+      return {
+        replies: [reply(t.refused[reason], { channelData: { refused: { reason } } })],
+        state: { ...state, refused: reason, lastArticleId: undefined, intake: undefined },
+      };
+    }
+    // 5. The case record under way, or a new one for anything but a consultation.
+    if (state.intake) return intakeTurn(input, state, state.intake, text, t, reply);
+    const type = analysis.demandType;
+    const answerable = hits[0] !== undefined && hits[0].confidence >= DECISION.answer;
+    if (type.label !== 'consultation' && isDemandType(type.label) && !(answerable && type.confidence < 0.9)) {
+      if (type.confidence < DEMAND_TYPE_CONFIDENCE && !answerable) {
+        return { replies: [reply(t.clarifyType, { channelData: { clarify: 'type' } })], state };
+      }
+      const intake: IntakeState = { demandType: type.label, description: text, slots: {}, anonymous: false };
+      const category = analysis.category;
+      if (category && category.confidence >= CATEGORY_CONFIDENCE) intake.category = category.label;
+      return intakeTurn(input, state, intake, text, t, reply);
+    }
+  }
+
   // The answer to "did this help?" closes the loop on the last answer instead of starting a search.
   if (state.lastArticleId !== undefined && (text === t.helpfulYes || text === t.helpfulNo)) {
     const helped = text === t.helpfulYes;
@@ -101,7 +198,7 @@ export function runTurn(input: TurnInput): TurnResult {
         }),
         reply(t.askHelpful, { suggestedActions: suggestions([t.helpfulYes, t.helpfulNo]) }),
       ],
-      state: { ...state, misses: 0, lastArticleId: best.articleId },
+      state: { ...state, misses: 0, lastArticleId: best.articleId, lastTopic: best.question },
     };
   }
   const candidates = hits.filter((h) => h.confidence >= DECISION.suggest).slice(0, DECISION.suggestions);
@@ -134,3 +231,156 @@ const round = (n: number) => Math.round(n * 1000) / 1000;
 function suggestions(values: string[]) {
   return { to: [], actions: values.map((value) => ({ type: 'imBack', title: value, value })) };
 }
+
+type Reply = (text: string, extra?: Partial<Activity>) => Omit<Activity, 'conversation'>;
+
+/** The status look-up: asks for what is missing, or reports what the broker found. */
+function statusTurn(input: TurnInput, state: ConversationState, t: Messages, reply: Reply): TurnResult | undefined {
+  const analysis = input.analysis!;
+  const number = analysis.ticketNumber ?? state.statusNumber;
+  if (!number) return undefined;
+  if (!analysis.ticketNumber && !analysis.extraction.slots.phone) return undefined;
+  if (input.statusLookup?.number === number) {
+    const ticket = input.statusLookup.ticket;
+    const text = ticket
+      ? t.statusFound(
+          ticket.number,
+          t.ticketStatus[ticket.status],
+          cityDate(ticket.deadlineAt),
+          ticket.department ?? t.pendingDepartment,
+        )
+      : t.statusNotFound;
+    return {
+      replies: [reply(text, { channelData: { status: { number, found: ticket !== null } } })],
+      state: { ...state, statusNumber: undefined },
+    };
+  }
+  return {
+    replies: [reply(t.statusAskPhone, { channelData: { status: { number, found: null } } })],
+    state: { ...state, statusNumber: number },
+  };
+}
+
+/** One turn of the case record: take what was said, then confirm, register, or ask the next thing. */
+function intakeTurn(
+  input: TurnInput,
+  state: ConversationState,
+  current: IntakeState,
+  text: string,
+  t: Messages,
+  reply: Reply,
+): TurnResult {
+  const analysis = input.analysis!;
+  const factsOf = (code: string | undefined) => (code ? input.categoryFacts?.(code) : undefined);
+  let intake = current;
+
+  // The summary was shown: a yes registers; anything else is a correction.
+  if (intake.asked === 'confirm' && YES.test(text) && !analysis.extraction.correction) {
+    const facts = factsOf(intake.category);
+    return {
+      replies: [],
+      state: { ...state, intake: undefined },
+      register: draftOf(intake, facts, {
+        channelId: input.activity.channelId,
+        conversationId: input.activity.conversation.id,
+      }),
+    };
+  }
+  // A pick among the offered categories.
+  // A pick among the offered categories. The question is asked once: without a pick, the text's own
+  // confident category or else the best guess is taken (an agent can still correct it).
+  if (intake.asked === 'category') {
+    const picked = intake.offered?.find((c) => text.includes(c.name) || text === c.code);
+    const own =
+      analysis.category && analysis.category.confidence >= CATEGORY_CONFIDENCE ? analysis.category.label : undefined;
+    intake = { ...intake, category: picked?.code ?? own ?? intake.offered?.[0]?.code, offered: undefined };
+    if (!picked) intake.description = `${intake.description}；${text}`;
+  }
+  // The broker analysed the text knowing what was asked: a bare "陈志强" answers "how should we address you".
+  const asked = intake.asked === 'category' || intake.asked === 'confirm' ? undefined : intake.asked;
+  const extraction = { ...analysis.extraction, slots: { ...analysis.extraction.slots } };
+  if (asked === 'address' && !extraction.slots.address && !extraction.slots.district && text.length <= 40) {
+    extraction.slots.address = text;
+  }
+  intake = applyExtraction(intake, extraction);
+
+  if (extraction.invalidPhone && !extraction.slots.phone) {
+    return {
+      replies: [reply(t.ask.invalidPhone(extraction.invalidPhone), { channelData: { intake: { asked: 'phone' } } })],
+      state: { ...state, intake: { ...intake, asked: 'phone' } },
+    };
+  }
+  const facts = factsOf(intake.category);
+  const next = nextQuestion(intake, facts);
+  if (next === 'category') {
+    const ranked = (analysis.category?.ranked ?? []).slice(0, 3).flatMap((r) => {
+      const f = input.categoryFacts?.(r.label);
+      return f ? [{ code: r.label, name: f.name }] : [];
+    });
+    return {
+      replies: [
+        reply(t.clarifyCategory, {
+          suggestedActions: suggestions(ranked.map((r) => r.name)),
+          channelData: { intake: { asked: 'category' } },
+        }),
+      ],
+      state: { ...state, intake: { ...intake, asked: 'category', offered: ranked } },
+    };
+  }
+  if (next === 'confirm') {
+    const lines = summaryLines(intake, facts, t.summary, t.demandTypes[intake.demandType]).join('\n');
+    return {
+      replies: [
+        reply(t.confirm(lines), {
+          suggestedActions: suggestions([t.confirmYes]),
+          channelData: { intake: { asked: 'confirm' } },
+        }),
+      ],
+      state: { ...state, intake: { ...intake, asked: 'confirm' } },
+    };
+  }
+  const question =
+    next === 'name' && intake.anonymous && !mayBeAnonymous(intake, facts)
+      ? t.ask.nameRequired
+      : t.ask[next as 'district' | 'address' | 'name' | 'phone'];
+  return {
+    replies: [reply(question, { channelData: { intake: { asked: next } } })],
+    state: { ...state, intake: { ...intake, asked: next } },
+  };
+}
+
+/** The reply once the broker registered the ticket the turn asked for. */
+export function registeredReplies(
+  result: TurnResult,
+  ticket: Ticket,
+  activity: StoredActivity,
+  deadlineDays: number,
+): TurnResult {
+  const locale = result.state.locale ?? 'zh-CN';
+  const t = messagesFor(locale);
+  const base = {
+    type: 'message' as const,
+    channelId: activity.channelId,
+    from: BOT_ACCOUNT,
+    recipient: activity.from,
+    locale,
+    textFormat: 'plain' as const,
+  };
+  const replies: Omit<Activity, 'conversation'>[] = [
+    {
+      ...base,
+      text: t.registered(ticket.number, deadlineDays, cityDate(ticket.deadlineAt)),
+      channelData: { ticket: { number: ticket.number, deadlineAt: ticket.deadlineAt.toISOString() } },
+    },
+  ];
+  if (ticket.duplicateOf) replies.push({ ...base, text: t.duplicate(ticket.duplicateOf) });
+  return { replies, state: result.state };
+}
+
+const CITY_DATE = new Intl.DateTimeFormat('zh-CN', {
+  timeZone: 'Asia/Shanghai',
+  year: 'numeric',
+  month: 'long',
+  day: 'numeric',
+});
+const cityDate = (d: Date) => CITY_DATE.format(d);

@@ -61,6 +61,10 @@ const schema = z.object({
   // pgvector's HNSW index takes vectors of up to 2,000 dimensions (bge-m3: 1,024; Qwen3 embeddings can be cut to it).
   EMBEDDING_DIMENSIONS: positiveInt.max(2000).optional(),
   EMBEDDING_ONNX_DIR: z.string().min(1).optional(),
+  HOLIDAY_CALENDAR_FILE: z.string().min(1).optional(),
+  TAXONOMY_FILE: z.string().min(1).optional(),
+  DEADLINE_DAYS_CONSULTATION: positiveInt.max(60).default(1),
+  DEADLINE_DAYS_OTHER: positiveInt.max(60).default(15),
 });
 
 export type Env = z.input<typeof schema>;
@@ -104,6 +108,13 @@ export interface Config {
     dimensions?: number;
     onnxDir?: string;
   };
+  tickets: {
+    /** China's public holidays and make-up days (core/calendar/holidays-cn.yaml unless a city's own). */
+    calendarFile?: string;
+    /** The category tree (tickets/taxonomy/taxonomy.yaml unless a city's own). */
+    taxonomyFile?: string;
+    deadlineDays: { consultation: number; other: number };
+  };
 }
 
 /** Builds the one validated config object. The only place that reads the environment. */
@@ -138,6 +149,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       messagesPerMinute: e.RATE_LIMIT_MESSAGES_PER_MINUTE,
     },
     embedder: embedderSettings(e),
+    tickets: {
+      calendarFile: e.HOLIDAY_CALENDAR_FILE,
+      taxonomyFile: e.TAXONOMY_FILE,
+      deadlineDays: { consultation: e.DEADLINE_DAYS_CONSULTATION, other: e.DEADLINE_DAYS_OTHER },
+    },
   };
 }
 

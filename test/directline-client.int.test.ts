@@ -108,10 +108,17 @@ for (const webSocket of [true, false]) {
       const server = await fetch(`${gw.url}/v3/directline/conversations/${conversationId}/activities`, {
         headers: { authorization: `Bearer ${token}` },
       });
-      const all = ((await server.json()) as { activities: Received[] }).activities.map((a) => a.id);
+      const activities = (await server.json()) as { activities: Received[] };
+      const all = activities.activities.map((a) => a.id);
       expect([...seen].sort()).toEqual(all);
       expect(second.received[0]!.id).toBe(id2);
-      expect(all).toHaveLength(10); // welcome + 3 x (question, answer, "did this help?")
+      // The welcome, the three questions, and for each question its replies (one or two, as the assistant
+      // decides): every question answered, every reply stored once.
+      const questions = activities.activities.filter((a) => a.from.role !== 'bot');
+      expect(questions).toHaveLength(3);
+      for (const question of questions)
+        expect(activities.activities.some((a) => a.replyToId === question.id)).toBe(true);
+      expect(all.length).toBe(1 + 3 + activities.activities.filter((a) => a.replyToId).length);
     });
   });
 }
