@@ -1,7 +1,7 @@
 import type { Activity, ChannelAccount, StoredActivity } from '../core/activity.js';
 import { ANSWER_CONFIDENCE, SUGGEST_CONFIDENCE } from '../knowledge/confidence.js';
 import type { KnowledgeHit } from '../knowledge/search.js';
-import type { Ticket, TicketDraft } from '../tickets/ticket-store.js';
+import { isDemandType, type Ticket, type TicketDraft } from '../tickets/ticket-store.js';
 import {
   applyExtraction,
   draftOf,
@@ -12,7 +12,7 @@ import {
   type IntakeState,
 } from './intake.js';
 import { messagesFor, resolveLocale, type Locale, type Messages } from './messages.js';
-import { isDemandType, type Analysis } from './nlu/nlu.js';
+import type { Analysis } from './nlu/nlu.js';
 import type { EmergencyKind } from './nlu/safety.js';
 
 /** What the assistant remembers between turns of one conversation (stored as jsonb). */
@@ -81,6 +81,11 @@ export const DECISION = { answer: ANSWER_CONFIDENCE, suggest: SUGGEST_CONFIDENCE
 
 /** Below this the demand type is asked rather than guessed. */
 export const DEMAND_TYPE_CONFIDENCE = 0.5;
+/**
+ * When the knowledge base has a confident answer, a case record is opened instead only when the demand
+ * type is at least this sure ("停水了什么时候来水" has an answer and is still help).
+ */
+export const INTAKE_OVER_ANSWER = 0.9;
 /** At or above this the category is taken; below, the citizen picks from the likely ones. */
 export const CATEGORY_CONFIDENCE = 0.5;
 
@@ -160,7 +165,11 @@ export function runTurn(input: TurnInput): TurnResult {
     if (state.intake) return intakeTurn(input, state, state.intake, text, t, reply);
     const type = analysis.demandType;
     const answerable = hits[0] !== undefined && hits[0].confidence >= DECISION.answer;
-    if (type.label !== 'consultation' && isDemandType(type.label) && !(answerable && type.confidence < 0.9)) {
+    if (
+      type.label !== 'consultation' &&
+      isDemandType(type.label) &&
+      !(answerable && type.confidence < INTAKE_OVER_ANSWER)
+    ) {
       if (type.confidence < DEMAND_TYPE_CONFIDENCE && !answerable) {
         return { replies: [reply(t.clarifyType, { channelData: { clarify: 'type' } })], state };
       }

@@ -267,14 +267,9 @@ function reembedDisplay(io: KbIo): { update(status: ReembedStatus): void; stop()
       stop() {},
     };
   }
-  const bar = new cliProgress.SingleBar(
-    {
-      stream: io.stderr,
-      format: `{bar} {percentage}% | {value}/{total} phrasings | {duration_formatted} | ETA {eta_formatted}`,
-      hideCursor: true,
-      barsize: 30,
-    },
-    cliProgress.Presets.shades_classic,
+  const bar = terminalBar(
+    io,
+    `{bar} {percentage}% | {value}/{total} phrasings | {duration_formatted} | ETA {eta_formatted}`,
   );
   let started = false;
   return {
@@ -339,15 +334,7 @@ function progressDisplay(io: KbIo, source: ArticleSource): ProgressDisplay {
       stop() {},
     };
   }
-  const bar = new cliProgress.SingleBar(
-    {
-      stream: io.stderr,
-      format: `{bar} {percentage}% | {done} | {rows} rows, {rejected} rejected | {duration_formatted}`,
-      hideCursor: true,
-      barsize: 30,
-    },
-    cliProgress.Presets.shades_classic,
-  );
+  const bar = terminalBar(io, `{bar} {percentage}% | {done} | {rows} rows, {rejected} rejected | {duration_formatted}`);
   // A Markdown directory's file count is only known once the reader has listed it.
   bar.start(progress.total ?? 1, 0, { done: describeProgress(progress), rows: 0, rejected: 0 });
   let last = 0;
@@ -369,6 +356,14 @@ function progressDisplay(io: KbIo, source: ArticleSource): ProgressDisplay {
       bar.stop();
     },
   };
+}
+
+/** The CLI's progress bar on the terminal (stderr: stdout is the command's report). */
+function terminalBar(io: KbIo, format: string): cliProgress.SingleBar {
+  return new cliProgress.SingleBar(
+    { stream: io.stderr, format, hideCursor: true, barsize: 30 },
+    cliProgress.Presets.shades_classic,
+  );
 }
 
 // Run as `npm run kb -- ...` (tsx knowledge/cli.ts); importing this module (tests) runs nothing.

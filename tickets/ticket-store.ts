@@ -73,8 +73,12 @@ const TRANSITIONS: Record<TicketStatus, readonly TicketStatus[]> = {
 
 const OPEN: readonly TicketStatus[] = ['registered', 'dispatched', 'in_progress', 'extension_requested'];
 
-/** 12345-YYYYMMDD-NNNNNN */
-export const TICKET_NUMBER = /^12345-\d{8}-\d{6}$/;
+/** 12345-YYYYMMDD-NNNNNN, where it stands in a citizen's message. */
+export const TICKET_NUMBER_IN_TEXT = /12345-\d{8}-\d{6}/;
+/** A whole ticket number. */
+export const TICKET_NUMBER = new RegExp(`^${TICKET_NUMBER_IN_TEXT.source}$`);
+
+export const isDemandType = (label: string): label is DemandType => (DEMAND_TYPES as readonly string[]).includes(label);
 
 /**
  * Tickets: registration (number, deadline on the working-day calendar, duplicate detection), the

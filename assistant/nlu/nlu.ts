@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
-import type { DemandType } from '../../core/db/schema.js';
 import { loadTaxonomy, type Taxonomy } from '../../tickets/taxonomy.js';
+import { TICKET_NUMBER_IN_TEXT } from '../../tickets/ticket-store.js';
 import { CategoryClassifier } from './category-classifier.js';
 import { detectEmergency, detectNonAcceptance, wantsHuman, type Emergency, type NonAcceptance } from './safety.js';
 import { extractSlots, type Extraction, type SlotName } from './slots.js';
@@ -32,7 +32,6 @@ export const EMERGENCY_CONFIDENCE = 0.6;
 /** Words of danger, broad on purpose: the gate in front of the emergency classifier. */
 const DANGER =
   /(火|烟|燃气|煤气|天然气|液化气|漏|反锁|自燃|卷进|砸|拖|翻窗|带走|药|跟着我|跟踪|伤|烫|歪|冷汗|不清醒|车底|河边|活着|爆|炸|困|关在|卡在|压在|刀|枪|棍|砍|捅|打人|打架|打起来|殴打|抢|偷|撬|绑|拐|抱走|追|杀|救命|跳|死|活不|轻生|血|晕|昏|倒地|倒在|不动|没反应|叫不醒|呼吸|喘|心脏|胸口|中毒|吞|喝了|吃了|撞|车祸|翻车|追尾|摔|掉下|坠|溺|淹|落水|触电|抽搐|吐|噎|快生|羊水|惨叫|呼救|喊)/;
-const TICKET_NUMBER = /12345-\d{8}-\d{6}/;
 
 async function examplesOf(file: string): Promise<LabelledText[]> {
   const { examples } = parse(await readFile(new URL(file, EXAMPLES), 'utf8')) as {
@@ -80,7 +79,7 @@ export class Nlu {
       emergency: detectEmergency(text) ?? this.learntEmergency(text),
       wantsHuman: wantsHuman(text),
       nonAcceptance: detectNonAcceptance(text),
-      ticketNumber: TICKET_NUMBER.exec(text)?.[0],
+      ticketNumber: TICKET_NUMBER_IN_TEXT.exec(text)?.[0],
       demandType: this.demandTypes.classify(text),
       category: this.categories.classify(text),
       extraction: extractSlots(text, expecting),
@@ -97,6 +96,3 @@ async function safetyExamples(): Promise<LabelledText[]> {
   };
   return Object.entries(emergency).flatMap(([label, texts]) => texts.map((text) => ({ text, label })));
 }
-
-export const isDemandType = (label: string): label is DemandType =>
-  ['consultation', 'help', 'complaint', 'report', 'suggestion', 'praise'].includes(label);
