@@ -79,7 +79,7 @@ export class ConversationBroker {
     const taxonomy = options.intake?.nlu.taxonomy;
     this.categoryFacts = (code) => {
       const minor = taxonomy?.byCode(code);
-      return minor?.level === 'minor' ? { name: minor.name, anonymous: minor.anonymous } : undefined;
+      return minor?.level === 'minor' ? { name: minor.name, anonymous: minor.anonymous, place: minor.place } : undefined;
     };
   }
 

@@ -20,37 +20,17 @@ export interface CategoryFacts {
   name: string;
   /** False where the case cannot be handled anonymously. */
   anonymous: boolean;
+  /** False where the case is not tied to a place (no address is asked for). */
+  place: boolean;
 }
-
-/** Middle classes whose cases are not tied to a place (a taxi ride, a benefit, a registration). */
-const NOT_PLACE_BOUND_MIDDLES = new Set([
-  '03.01',
-  '03.02',
-  '05.01',
-  '05.02',
-  '05.03',
-  '06.01',
-  '06.02',
-  '07.01',
-  '08.02',
-  '09.03',
-  '11.01',
-  '11.02',
-  '11.03',
-  '11.04',
-  '14.01',
-  '14.02',
-  '14.03',
-  '15.01',
-]);
 
 /** Demand types that may stay anonymous (where the category allows it). */
 const MAY_BE_ANONYMOUS = new Set<DemandType>(['report', 'suggestion']);
 
-export function placeBound(intake: IntakeState): boolean {
+export function placeBound(intake: IntakeState, facts: CategoryFacts | undefined): boolean {
   if (intake.demandType === 'suggestion' || intake.demandType === 'praise' || intake.demandType === 'consultation')
     return false;
-  return intake.category === undefined || !NOT_PLACE_BOUND_MIDDLES.has(intake.category.slice(0, 5));
+  return facts?.place ?? true;
 }
 
 export function mayBeAnonymous(intake: IntakeState, facts: CategoryFacts | undefined): boolean {
@@ -88,7 +68,7 @@ function specific(address: string, district: string): boolean {
 /** The next thing to ask, or `confirm` when the record is complete. One question at a time. */
 export function nextQuestion(intake: IntakeState, facts: CategoryFacts | undefined): SlotName | 'category' | 'confirm' {
   if (intake.category === undefined) return 'category';
-  if (placeBound(intake)) {
+  if (placeBound(intake, facts)) {
     if (!intake.slots.district) return 'district';
     if (!intake.slots.address || !specific(intake.slots.address, intake.slots.district)) return 'address';
   }

@@ -45,6 +45,8 @@ const MESSAGES = {
         '政府信息公开申请请按《政府信息公开条例》向掌握该信息的行政机关提出（可通过其门户网站“依申请公开”栏目或书面申请），12345热线不代为受理。',
     },
     handoff: '好的，正在为您转接人工坐席，请稍候。坐席接通后将看到您刚才的对话内容，无需重复描述。',
+    closing: '不客气，感谢您使用12345热线。如还有其他问题，欢迎随时咨询。',
+    askDetails: '请具体说说您要咨询或反映的事情：是什么问题，在哪里，什么时候发生的。',
     clarifyType: '请问您是想咨询政策办事，还是要反映一个问题（投诉、求助、举报或建议）？',
     clarifyCategory: '为了转给正确的部门，请问您反映的问题属于以下哪一类？也可以再具体描述一下。',
     ask: {
@@ -148,6 +150,8 @@ const MESSAGES = {
     },
     handoff:
       'Connecting you to a staff member now. They will see this conversation, so you do not need to repeat yourself.',
+    closing: 'You are welcome. Thank you for contacting the 12345 hotline; feel free to ask anything else.',
+    askDetails: 'Please tell me what it is about: what the problem is, where, and since when.',
     clarifyType:
       'Would you like information about a policy or procedure, or to report a problem (complaint, request for help, report, suggestion)?',
     clarifyCategory: 'To pass this to the right department: which of these fits best? Or describe it in more detail.',

@@ -1,7 +1,7 @@
 import type { Activity, ChannelAccount, StoredActivity } from '../core/activity.js';
 import { ANSWER_CONFIDENCE, SUGGEST_CONFIDENCE } from '../knowledge/confidence.js';
 import type { KnowledgeHit } from '../knowledge/search.js';
-import { isDemandType, type Ticket, type TicketDraft } from '../tickets/ticket-store.js';
+import { isDemandType, type DemandType, type Ticket, type TicketDraft } from '../tickets/ticket-store.js';
 import {
   applyExtraction,
   draftOf,
@@ -14,6 +14,7 @@ import {
 import { messagesFor, resolveLocale, type Locale, type Messages } from './messages.js';
 import type { Analysis } from './nlu/nlu.js';
 import type { EmergencyKind } from './nlu/safety.js';
+import type { Classification } from './nlu/text-classifier.js';
 
 /** What the assistant remembers between turns of one conversation (stored as jsonb). */
 export interface ConversationState {
@@ -35,6 +36,8 @@ export interface ConversationState {
   handoff?: { reason: 'requested' | 'emergency'; priority: 'emergency' | 'normal' };
   /** Reason the last matter was not accepted. */
   refused?: string;
+  /** The citizen announced a demand type ("我要投诉") before saying what about: the next message is that. */
+  intendedType?: DemandType;
 }
 
 /** Knowledge search as the broker sees it: it runs the search before the turn and hands the hits in. */
@@ -82,8 +85,9 @@ export const DECISION = { answer: ANSWER_CONFIDENCE, suggest: SUGGEST_CONFIDENCE
 /** Below this the demand type is asked rather than guessed. */
 export const DEMAND_TYPE_CONFIDENCE = 0.5;
 /**
- * When the knowledge base has a confident answer, a case record is opened instead only when the demand
- * type is at least this sure ("停水了什么时候来水" has an answer and is still help).
+ * A question that the knowledge base answers with confidence is answered rather than taken down, unless
+ * the demand type is at least this sure ("停水了什么时候来水" has an answer and is still help: someone
+ * must look at that outage). A statement ("楼下烧烤油烟太大了") is taken down from DEMAND_TYPE_CONFIDENCE.
  */
 export const INTAKE_OVER_ANSWER = 0.9;
 /** At or above this the category is taken; below, the citizen picks from the likely ones. */
@@ -93,7 +97,7 @@ export const CATEGORY_CONFIDENCE = 0.5;
 const YES = /^(对|对的|是|是的|没错|没问题|确认|确定|可以|好|好的|行|提交|就这样|嗯|ok|yes|confirm)/i;
 
 /** Channels whose citizens read short messages (SMS) or hear replies (voice) get the short answer form. */
-const SHORT_FORM_CHANNELS = new Set(['sms', 'voice']);
+export const SHORT_FORM_CHANNELS: ReadonlySet<string> = new Set(['sms', 'voice']);
 
 /**
  * One assistant turn: pure over its inputs (no I/O), so it is tested without a database and a re-run
@@ -153,6 +157,12 @@ export function runTurn(input: TurnInput): TurnResult {
     // 3. A ticket status query (the number now or earlier, and the phone).
     const status = statusTurn(input, state, t, reply);
     if (status) return status;
+    if (analysis.statusQuery && !state.intake) {
+      return {
+        replies: [reply(t.statusAskNumber, { channelData: { status: { number: null, found: null } } })],
+        state,
+      };
+    }
     // 4. Matters the hotline may not accept.
     if (analysis.nonAcceptance) {
       const { reason } = analysis.nonAcceptance;
@@ -161,19 +171,48 @@ export function runTurn(input: TurnInput): TurnResult {
         state: { ...state, refused: reason, lastArticleId: undefined, intake: undefined },
       };
     }
-    // 5. The case record under way, or a new one for anything but a consultation.
+    // 5. The case record under way.
     if (state.intake) return intakeTurn(input, state, state.intake, text, t, reply);
-    const type = analysis.demandType;
+    // Thanks and goodbyes, and announcements with nothing in them yet ("我要反映个事").
+    if (analysis.closing) {
+      return {
+        replies: [reply(t.closing, { channelData: { closing: true } })],
+        state: { ...state, lastArticleId: undefined, misses: 0, intendedType: undefined },
+      };
+    }
+    if (analysis.vague) {
+      return {
+        replies: [reply(t.askDetails, { channelData: { clarify: 'details' } })],
+        state: { ...state, intendedType: analysis.cue ?? state.intendedType },
+      };
+    }
+    // 6. The demand type: a case record for anything but a consultation, unless the citizen asked a
+    // question the knowledge base answers with confidence ("单位不签劳动合同怎么办" is answered; "我要投诉
+    // 公司不签合同" is taken down).
+    const type: Classification =
+      !analysis.cue && state.intendedType
+        ? { ...analysis.demandType, label: state.intendedType, confidence: 1 }
+        : analysis.demandType;
+    state.intendedType = undefined;
     const answerable = hits[0] !== undefined && hits[0].confidence >= DECISION.answer;
-    if (
-      type.label !== 'consultation' &&
-      isDemandType(type.label) &&
-      !(answerable && type.confidence < INTAKE_OVER_ANSWER)
-    ) {
-      if (type.confidence < DEMAND_TYPE_CONFIDENCE && !answerable) {
+    const explicit = analysis.cue !== undefined || input.state.intendedType !== undefined;
+    const isCase = type.label !== 'consultation' && isDemandType(type.label);
+    const answerFirst =
+      answerable &&
+      !explicit &&
+      (analysis.advice ||
+        (analysis.question && type.confidence < INTAKE_OVER_ANSWER) ||
+        type.confidence < DEMAND_TYPE_CONFIDENCE);
+    if (isCase && !answerFirst && !(analysis.question && type.confidence < DEMAND_TYPE_CONFIDENCE)) {
+      if (type.confidence < DEMAND_TYPE_CONFIDENCE) {
         return { replies: [reply(t.clarifyType, { channelData: { clarify: 'type' } })], state };
       }
-      const intake: IntakeState = { demandType: type.label, description: text, slots: {}, anonymous: false };
+      const intake: IntakeState = {
+        demandType: type.label as DemandType,
+        description: text,
+        slots: {},
+        anonymous: false,
+      };
       const category = analysis.category;
       if (category && category.confidence >= CATEGORY_CONFIDENCE) intake.category = category.label;
       return intakeTurn(input, state, intake, text, t, reply);
@@ -295,7 +334,6 @@ function intakeTurn(
       }),
     };
   }
-  // A pick among the offered categories.
   // A pick among the offered categories. The question is asked once: without a pick, the text's own
   // confident category or else the best guess is taken (an agent can still correct it).
   if (intake.asked === 'category') {
@@ -308,7 +346,15 @@ function intakeTurn(
   // The broker analysed the text knowing what was asked: a bare "陈志强" answers "how should we address you".
   const asked = intake.asked === 'category' || intake.asked === 'confirm' ? undefined : intake.asked;
   const extraction = { ...analysis.extraction, slots: { ...analysis.extraction.slots } };
-  if (asked === 'address' && !extraction.slots.address && !extraction.slots.district && text.length <= 40) {
+  // Asked for the address, a short answer with nothing else in it is the address as the citizen says it.
+  const nothingElse = !extraction.slots.phone && !extraction.slots.name && !extraction.invalidPhone;
+  if (
+    asked === 'address' &&
+    !extraction.slots.address &&
+    !extraction.slots.district &&
+    nothingElse &&
+    text.length <= 40
+  ) {
     extraction.slots.address = text;
   }
   intake = applyExtraction(intake, extraction);

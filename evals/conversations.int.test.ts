@@ -1,34 +1,54 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../test/support/gateway.js';
-import { loadConversationScripts, runConversationSuite, type ConversationReport } from './conversations.js';
+import {
+  CONVERSATION_SUITES,
+  loadConversationScripts,
+  runConversationSuite,
+  type ConversationReport,
+  type ConversationSuite,
+} from './conversations.js';
 
 /**
- * The conversation suite through a whole gateway (NLU, knowledge search, intake, tickets on PGlite).
- * The floors are the levels reached when this test was written, so a change that makes the assistant
- * worse fails here; the issue's targets (slots 0.95, demand type 0.90, emergency recall 1.0) are not
- * reached yet and `npm run bench` reports the distance.
+ * The conversation suites through a whole gateway (NLU, knowledge search, intake, tickets on PGlite).
+ * conversations-zh must meet the issue's targets (slots 0.95, demand type 0.90, emergency recall 1.0 with
+ * false alarms at most 2%); conversations-fresh-zh, written blind to the rules and examples, stays above
+ * the level it was first measured at (see evals/README.md).
  */
-describe('conversation suite (evals/suites/conversations-zh.yaml)', () => {
+describe('conversation suites', () => {
   let gw: TestGateway;
-  let report: ConversationReport;
+  const reports = {} as Record<ConversationSuite, ConversationReport>;
 
   beforeAll(async () => {
     gw = await startTestGateway();
-    report = await runConversationSuite(gw.broker, gw.tickets);
-  }, 120_000);
+    for (const suite of CONVERSATION_SUITES) {
+      reports[suite] = await runConversationSuite(gw.broker, gw.tickets, await loadConversationScripts(suite));
+    }
+  }, 180_000);
   afterAll(async () => gw?.cleanup());
 
-  it('plays every script and stays above the measured floors', async () => {
+  it('meets the targets on conversations-zh', async () => {
+    const report = reports['conversations-zh'];
     expect(report.scripts).toBe((await loadConversationScripts()).length);
     expect(report.scripts).toBeGreaterThanOrEqual(60);
-    expect(report.turnAccuracy).toBeGreaterThanOrEqual(0.85);
-    expect(report.slotAccuracy).toBeGreaterThanOrEqual(0.85);
-    expect(report.demandTypeAccuracy).toBeGreaterThanOrEqual(0.75);
-    expect(report.emergencyRecall).toBeGreaterThanOrEqual(0.8);
+    expect(report.turnAccuracy).toBeGreaterThanOrEqual(0.95);
+    expect(report.slotAccuracy).toBeGreaterThanOrEqual(0.95);
+    expect(report.demandTypeAccuracy).toBeGreaterThanOrEqual(0.9);
+    expect(report.emergencyRecall).toBe(1);
+    expect(report.falseAlarmRate).toBeLessThanOrEqual(0.02);
+  });
+
+  it('stays above its first blind measurement on conversations-fresh-zh', () => {
+    const report = reports['conversations-fresh-zh'];
+    expect(report.scripts).toBeGreaterThanOrEqual(40);
+    expect(report.turnAccuracy).toBeGreaterThanOrEqual(0.94);
+    expect(report.slotAccuracy).toBeGreaterThanOrEqual(0.9);
+    expect(report.demandTypeAccuracy).toBeGreaterThanOrEqual(0.9);
+    expect(report.emergencyRecall).toBe(1);
+    expect(report.falseAlarmRate).toBeLessThanOrEqual(0.02);
   });
 
   it('registers a complaint given over several turns, with a correction, exactly as the citizen said it', async () => {
-    const script = report.results.find((r) => r.id === 'complaint-noise-01')!;
+    const script = reports['conversations-zh'].results.find((r) => r.id === 'complaint-noise-01')!;
     expect(script.turns.map((t) => t.observed)).toEqual(['intake', 'confirm', 'confirm', 'registered']);
     const ticket = await gw.tickets.get(script.ticketNumber!);
     expect(ticket).toMatchObject({
@@ -44,11 +64,12 @@ describe('conversation suite (evals/suites/conversations-zh.yaml)', () => {
   });
 
   it('diverts an emergency that comes up in the middle of a case record', () => {
-    const diverted = report.results
-      .filter((r) => r.tags.includes('mid-intake') && r.tags.includes('emergency'))
+    const diverted = Object.values(reports)
+      .flatMap((report) => report.results)
+      .filter((r) => (r.tags.includes('mid-intake') || r.tags.includes('mid-case')) && r.tags.includes('emergency'))
       .flatMap((r) => r.turns)
       .filter((t) => t.expected.startsWith('emergency:'));
     expect(diverted.length).toBeGreaterThanOrEqual(4);
-    expect(diverted.filter((t) => t.observed === t.expected).length / diverted.length).toBeGreaterThanOrEqual(0.8);
+    expect(diverted.every((t) => t.observed === t.expected)).toBe(true);
   });
 });

@@ -37,13 +37,24 @@ export interface ConversationReport {
   demandTypeAccuracy: number;
   /** Emergency turns diverted to the right number, over all emergency turns. */
   emergencyRecall: number;
+  /** Turns that are no emergency but were diverted, over all such turns. */
+  falseAlarmRate: number;
   results: ScriptResult[];
 }
 
-const SUITE = new URL('./suites/conversations-zh.yaml', import.meta.url);
+/**
+ * conversations-zh was written with the assistant and its misses were studied while improving it;
+ * conversations-fresh-zh was written blind to the assistant's rules and examples and is the honest
+ * measure of how it does on conversations nobody tuned it for.
+ */
+export const CONVERSATION_SUITES = ['conversations-zh', 'conversations-fresh-zh'] as const;
+export type ConversationSuite = (typeof CONVERSATION_SUITES)[number];
 
-export async function loadConversationScripts(): Promise<ConversationScript[]> {
-  return (parse(await readFile(SUITE, 'utf8')) as { scripts: ConversationScript[] }).scripts;
+export async function loadConversationScripts(
+  suite: ConversationSuite = 'conversations-zh',
+): Promise<ConversationScript[]> {
+  const file = new URL(`./suites/${suite}.yaml`, import.meta.url);
+  return (parse(await readFile(file, 'utf8')) as { scripts: ConversationScript[] }).scripts;
 }
 
 /** What the assistant did, read from its replies' channel data (the contract agents' desks read too). */
@@ -61,6 +72,7 @@ export function observedAction(replies: StoredActivity[]): string {
       return 'intake';
     }
     if (data.clarify) return 'clarify';
+    if (data.closing) return 'close';
     if (typeof data.knowledge === 'object') return data.knowledge.articleId ? 'answer' : 'suggest';
   }
   return 'miss';
@@ -133,6 +145,7 @@ export async function runConversationSuite(
   scripts?: ConversationScript[],
 ): Promise<ConversationReport> {
   const all = scripts ?? (await loadConversationScripts());
+  // Scripts run one after another but each in its own conversation, with its own citizen.
   const results: ScriptResult[] = [];
   for (const script of all) results.push(await play(broker, tickets, script));
   const turns = results.flatMap((r) => r.turns);
@@ -152,6 +165,12 @@ export async function runConversationSuite(
       (f) => f.actual === f.expected,
     ),
     emergencyRecall: share(emergencies, (t) => t.observed === t.expected),
+    falseAlarmRate:
+      1 -
+      share(
+        turns.filter((t) => !t.expected.startsWith('emergency:')),
+        (t) => !t.observed.startsWith('emergency:'),
+      ),
     results,
   };
 }

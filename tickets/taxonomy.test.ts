@@ -98,6 +98,12 @@ describe('bundled taxonomy', () => {
     expect(taxonomy.byCode('05.01.01')).toMatchObject({ anonymous: false });
   });
 
+  it('ties cases to a place unless the class says otherwise', async () => {
+    const taxonomy = await bundled;
+    expect(taxonomy.byCode('01.05.02')).toMatchObject({ place: true });
+    expect(taxonomy.byCode('09.02.02')).toMatchObject({ place: false });
+  });
+
   it('refuses lookups that are not minor classes with a coded error', async () => {
     const taxonomy = await bundled;
     expect(() => taxonomy.departmentOf('02.01')).toThrow(expect.objectContaining({ code: 'E_TAXONOMY_UNKNOWN_CODE' }));

@@ -25,6 +25,8 @@ export interface MinorClass {
   keywords: readonly string[];
   /** False where the case cannot be handled without knowing who the citizen is. */
   anonymous: boolean;
+  /** False where the case is not tied to a place a department must go to (a bus route, a benefit). */
+  place: boolean;
   middleCode: string;
   majorCode: string;
 }
@@ -112,6 +114,7 @@ const minorSchema = z.strictObject({
   // Emptiness is checked after the schema so it gets its own error code.
   keywords: z.array(z.string({ error: "must be a string (quote numbers such as '12345')" })),
   anonymous: z.boolean().default(true),
+  place: z.boolean().default(true),
 });
 
 const middleSchema = z.strictObject({
@@ -251,6 +254,7 @@ function buildTaxonomy(file: TaxonomyFile): Taxonomy {
           department: minor.department,
           keywords: minor.keywords.map((keyword) => keyword.trim()),
           anonymous: minor.anonymous,
+          place: minor.place,
           middleCode: middle.code,
           majorCode: major.code,
         };

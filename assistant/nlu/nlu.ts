@@ -1,9 +1,21 @@
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { loadTaxonomy, type Taxonomy } from '../../tickets/taxonomy.js';
-import { TICKET_NUMBER_IN_TEXT } from '../../tickets/ticket-store.js';
+import { TICKET_NUMBER_IN_TEXT, type DemandType } from '../../tickets/ticket-store.js';
 import { CategoryClassifier } from './category-classifier.js';
-import { detectEmergency, detectNonAcceptance, wantsHuman, type Emergency, type NonAcceptance } from './safety.js';
+import { asksAdvice, demandCue, isClosing, isQuestion, isStatusQuery, isVague } from './intents.js';
+import {
+  ASKS_HOW,
+  detectEmergency,
+  detectNonAcceptance,
+  HABITUAL,
+  NOT_NOW,
+  NOT_REFUSED,
+  wantsHuman,
+  type Emergency,
+  type NonAcceptance,
+  type NonAcceptanceReason,
+} from './safety.js';
 import { extractSlots, type Extraction, type SlotName } from './slots.js';
 import { TextClassifier, type Classification, type LabelledText } from './text-classifier.js';
 
@@ -14,7 +26,22 @@ export interface Analysis {
   nonAcceptance?: NonAcceptance;
   /** A ticket number in the text (a status query), and a phone if given with it. */
   ticketNumber?: string;
+  /** Asks after a ticket registered before, without giving its number. */
+  statusQuery: boolean;
+  /**
+   * The classifier's demand type, overruled by the citizen's own word for it ("我要投诉", "举报", "表扬")
+   * when there is one (`cue`).
+   */
   demandType: Classification;
+  cue?: DemandType;
+  /** Phrased as a question. */
+  question: boolean;
+  /** Asks what to do or what the rules are, not for someone to act (a knowledge answer may be enough). */
+  advice: boolean;
+  /** Only announces a matter without saying what it is ("我要反映个事"). */
+  vague: boolean;
+  /** Thanks or goodbye. */
+  closing: boolean;
   /** Undefined when no category shares a telling word with the text. */
   category?: Classification;
   extraction: Extraction;
@@ -28,6 +55,18 @@ const EXAMPLES = new URL('./examples/', import.meta.url);
  * together catch 121 of 131 emergencies, with 6 false alarms in 155 ordinary matters).
  */
 export const EMERGENCY_CONFIDENCE = 0.6;
+
+/**
+ * Smoke and flame that are part of ordinary life (a smoker, welding, a wok): the classifier alone does not
+ * call 119 on them; the rules still do when a fire is described.
+ */
+const ORDINARY_FIRE = /(抽烟|吸烟|烟头|香烟|烟味|油烟|电焊|焊接|爆炒|烧烤|烧沥青|烧垃圾|焚烧|明火作业)/;
+
+/** A matter not accepted needs one of these words: the gate in front of the non-acceptance classifier. */
+const CHANNEL =
+  /(法院|法官|起诉|诉讼|官司|判决|判了|改判|案子|执行|调解书|仲裁|复议|信访|上访|市长信箱|纪委|监委|纪检|干部|公务员|官员|领导|局长|科长|处长|主任|书记|村长|镇长|所长|队长|公开)/;
+/** Below this the non-acceptance classifier's verdict is not acted on; the rules' verdicts always are. */
+export const REFUSAL_CONFIDENCE = 0.7;
 
 /** Words of danger, broad on purpose: the gate in front of the emergency classifier. */
 const DANGER =
@@ -52,47 +91,83 @@ export class Nlu {
     private readonly categories: CategoryClassifier,
     /** 119/110/120/122 or none, learnt from assistant/nlu/examples/safety.yaml: catches what the rules miss. */
     private readonly emergencies: TextClassifier,
+    /** A reason not to accept, or none, learnt from the same file's nonAcceptance section. */
+    private readonly refusals: TextClassifier,
   ) {}
 
   static async load(taxonomy?: Taxonomy): Promise<Nlu> {
     const tree = taxonomy ?? (await loadTaxonomy());
-    const [demandTypes, categories, emergencies] = await Promise.all([
+    const safety = await safetyExamples();
+    const [demandTypes, categories, emergencies, refusals] = await Promise.all([
       examplesOf('demand-types.yaml').then((e) => TextClassifier.train(e)),
       examplesOf('categories.yaml').then((e) => CategoryClassifier.train(tree, e)),
-      safetyExamples().then((e) => TextClassifier.train(e)),
+      TextClassifier.train(safety.emergency),
+      TextClassifier.train(safety.nonAcceptance),
     ]);
-    return new Nlu(tree, demandTypes, categories, emergencies);
+    return new Nlu(tree, demandTypes, categories, emergencies, refusals);
   }
 
   private learntEmergency(text: string): Emergency | undefined {
     // The classifier is asked only about texts that speak of danger at all: on a bare address or phone
     // number (unlike any example) its guess means nothing.
     if (!DANGER.test(text)) return undefined;
+    // What the rules know to be no emergency now (a past event, a worry, a daily nuisance, a smoker) the
+    // classifier does not overrule.
+    if (NOT_NOW.test(text) || HABITUAL.test(text) || ORDINARY_FIRE.test(text)) return undefined;
     const { label, confidence } = this.emergencies.classify(text);
     if (label === 'none' || confidence < EMERGENCY_CONFIDENCE) return undefined;
     const number = label as keyof typeof NUMBER_KIND;
     return { kind: NUMBER_KIND[number], number, matched: `classifier ${confidence.toFixed(2)}` };
   }
 
+  private learntRefusal(text: string): NonAcceptance | undefined {
+    // Questions about the channel ("是先去仲裁还是先去法院") are consultations the hotline answers.
+    if (!CHANNEL.test(text) || NOT_REFUSED.test(text) || ASKS_HOW.test(text) || /(还是|下一步)/.test(text)) {
+      return undefined;
+    }
+    const { label, confidence } = this.refusals.classify(text);
+    if (label === 'none' || confidence < REFUSAL_CONFIDENCE) return undefined;
+    return { reason: label as NonAcceptanceReason, matched: `classifier ${confidence.toFixed(2)}` };
+  }
+
   analyze(text: string, expecting?: SlotName): Analysis {
+    const cue = demandCue(text);
+    const learnt = this.demandTypes.classify(text);
     return {
       emergency: detectEmergency(text) ?? this.learntEmergency(text),
       wantsHuman: wantsHuman(text),
-      nonAcceptance: detectNonAcceptance(text),
+      nonAcceptance: detectNonAcceptance(text) ?? this.learntRefusal(text),
       ticketNumber: TICKET_NUMBER_IN_TEXT.exec(text)?.[0],
-      demandType: this.demandTypes.classify(text),
+      statusQuery: isStatusQuery(text),
+      demandType: cue ? withCue(learnt, cue) : learnt,
+      cue,
+      question: isQuestion(text),
+      advice: asksAdvice(text),
+      vague: isVague(text),
+      closing: isClosing(text),
       category: this.categories.classify(text),
       extraction: extractSlots(text, expecting),
     };
   }
 }
 
+/** The citizen's own word decides the type; the confidence is at least CUE_CONFIDENCE. */
+const CUE_CONFIDENCE = 0.95;
+
+function withCue(learnt: Classification, cue: DemandType): Classification {
+  const own = learnt.ranked.find((r) => r.label === cue)?.probability ?? 0;
+  return { ...learnt, label: cue, confidence: Math.max(own, CUE_CONFIDENCE) };
+}
+
 /** The emergency classifier's label for the text, when it is confident enough (see EMERGENCY_CONFIDENCE). */
 const NUMBER_KIND = { '119': 'fire', '110': 'crime', '120': 'medical', '122': 'traffic' } as const;
 
-async function safetyExamples(): Promise<LabelledText[]> {
-  const { emergency } = parse(await readFile(new URL('safety.yaml', EXAMPLES), 'utf8')) as {
-    emergency: Record<string, string[]>;
-  };
-  return Object.entries(emergency).flatMap(([label, texts]) => texts.map((text) => ({ text, label })));
+async function safetyExamples(): Promise<{ emergency: LabelledText[]; nonAcceptance: LabelledText[] }> {
+  const file = parse(await readFile(new URL('safety.yaml', EXAMPLES), 'utf8')) as Record<
+    'emergency' | 'nonAcceptance',
+    Record<string, string[]>
+  >;
+  const labelled = (section: Record<string, string[]>) =>
+    Object.entries(section).flatMap(([label, texts]) => texts.map((text) => ({ text, label })));
+  return { emergency: labelled(file.emergency), nonAcceptance: labelled(file.nonAcceptance) };
 }

@@ -11,6 +11,16 @@ describe('safety checks', () => {
     expect(detectEmergency('两车相撞，有人倒在地上流血')).toMatchObject({ number: '122' });
   });
 
+  it('reads an emergency said in everyday words', () => {
+    expect(detectEmergency('两辆车撞了，有个骑电动车的人倒在地上流了好多血')).toMatchObject({ number: '122' });
+    expect(detectEmergency('有人在撬我家的门，现在还在外面，我一个人在家好害怕')).toMatchObject({ number: '110' });
+    expect(detectEmergency('我孩子刚刚在商场里不见了，五岁，穿红衣服')).toMatchObject({ number: '110' });
+    expect(detectEmergency('我爸正在往一个自称警察的人账户里转钱')).toMatchObject({ number: '110' });
+    expect(detectEmergency('有人掉进河里了，被水冲走了')).toMatchObject({ number: '119' });
+    expect(detectEmergency('我朋友割腕了，流了好多血')).toMatchObject({ number: '120' });
+    expect(detectEmergency('我妈说她不想活了，把自己关在房间里')).toMatchObject({ kind: 'suicide' });
+  });
+
   it('does not raise an alarm for ordinary matters that use the same words', () => {
     for (const text of [
       '楼下烧烤店油烟太大了，每天熏得家里都是味道',
@@ -19,6 +29,8 @@ describe('safety checks', () => {
       '两年前我家着火烧掉了房产证，现在想补办',
       '车祸受伤住院的费用，医保能不能先报',
       '燃气费怎么这么贵，涨价了吗',
+      '路边的消防栓被车撞了在漏水，水流了一地',
+      '燃气表不走了，是不是没电了',
     ])
       expect(detectEmergency(text), text).toBeUndefined();
   });
@@ -29,6 +41,12 @@ describe('safety checks', () => {
     expect(detectNonAcceptance('我申请政府信息公开')).toMatchObject({ reason: 'disclosure' });
     expect(detectNonAcceptance('公司拖欠工资，怎么申请劳动仲裁')).toBeUndefined();
     expect(detectNonAcceptance('想起诉开发商，需要准备什么')).toBeUndefined();
+    expect(detectNonAcceptance('我要举报我们街道办的一个副主任，收了开发商的好处费，利用职权违规批地')).toMatchObject({
+      reason: 'discipline',
+    });
+    expect(detectNonAcceptance('纪委的举报电话是多少')).toBeUndefined();
+    expect(detectNonAcceptance('上次反映的问题已经解决了，不用去信访了，谢谢')).toBeUndefined();
+    expect(detectNonAcceptance('我想知道信息公开申请一般要多久能答复')).toBeUndefined();
   });
 
   it('hears a request for a person', () => {

@@ -22,40 +22,24 @@ interface EmergencyRule {
   triggers: RegExp[];
   /** In the same clause, these mean the trigger is not an emergency now. */
   unless?: RegExp[];
+  /** Read over the whole text: the event and its effect come in separate clauses ("两车相撞，有人倒地"). */
+  acrossClauses?: boolean;
 }
 
 /** Words that put an event in the past or make it a possibility rather than a fact. */
-const NOT_NOW =
-  /(上次|上回|去年|前年|上个月|上周|以前|之前|那次|当时|曾经|前天|昨天|昨晚|前几天|年前|月前|天前|处理完|谁负责|要是|费用|医保|报销|住院|已经(被)?(扑灭|灭了|处理|解决|送医|出院|结束|报警|好了)|万一|容易|可能会|会不会|怕|担心|防止|预防|隐患|演练|培训|知识|宣传|如何|怎么预防|理赔|赔偿|保险|定损|认定书|事故责任|鉴定|处罚|罚款)/;
+export const NOT_NOW =
+  /(上次|上回|去年|前年|上个月|上周|以前|之前|那次|当时|曾经|前天|昨天|昨晚|前几天|年前|月前|天前|处理完|谁负责|要是|费用|医保|报销|住院|已经(被)?(扑灭|灭了|处理|解决|送医|出院|结束|报警|好了)|万一|容易|可能会|会不会|(?<!害|好|很)怕|担心|防止|预防|隐患|演练|培训|知识|宣传|如何|怎么预防|理赔|赔偿|保险|定损|认定书|事故责任|鉴定|处罚|罚款)/;
+
+/** A recurring nuisance ("天天", "每天晚上") is a matter for a ticket, not an emergency happening now. */
+export const HABITUAL = /(天天|每天|每晚|经常|老是|总是|一直都|隔三差五)/;
 
 const RULES: EmergencyRule[] = [
   {
-    kind: 'gas',
-    number: '119',
-    triggers: [
-      /(煤气|燃气|天然气|液化气)(罐|管道?|瓶)?(在)?(泄漏|泄露|漏气|漏了|漏出)/,
-      /(闻到|一股|好大的?|很浓的?|浓浓的?)(很?浓的?)?(煤气|燃气|天然气)味/,
-      /(煤气|燃气|天然气)味(很|特别|非常|好)?(大|浓|重|冲)/,
-    ],
-    unless: [/(费|账单|价格|涨价|收费|缴费|表|开户|过户|报装|安检收费)/],
-  },
-  {
-    kind: 'fire',
-    number: '119',
-    triggers: [
-      /(着火|起火|失火|烧起来|燃起来|火烧起来|冒火|火苗|火光|浓烟滚滚|大火|火势)/,
-      /(冒(着)?(黑|浓)烟).*(着|烧|火|出不来|被困)/,
-      /(爆炸|炸了)/,
-    ],
-    unless: [
-      /(上火|火锅|火车|火葬|火腿|火化|火爆|发火|烟火气|油烟|焰火晚会|火龙果|点火(开关|器)|打火机(卖|价格)|打不着火|点不着火|打不着|火花|爆炒|炒菜|做饭|烧沥青)/,
-    ],
-  },
-  {
-    kind: 'trapped',
-    number: '119',
-    triggers: [/(被)?(困|关)在(电梯|楼|屋|房间|车)里/, /电梯(突然)?(停|卡|坠).*(人在里面|有人|出不来|被困)/, /被困/],
-    unless: [/(经常|老是|总是)(停|坏)/],
+    // Harm already done and showing: an ambulance first, whatever caused it.
+    kind: 'medical',
+    number: '120',
+    acrossClauses: true,
+    triggers: [/(割腕|喝了?农药|吞了?药|服毒|吃了?安眠药|上吊)[^。]{0,12}(血|吐|昏迷|叫不醒|抽搐|没反应|没气|不动)/],
   },
   {
     kind: 'suicide',
@@ -66,32 +50,79 @@ const RULES: EmergencyRule[] = [
       /(站在|爬上|坐在)(楼顶|天台|桥上|窗台|护栏外).*(要跳|想跳|往下跳)/,
       /有人(要|想|在)?(跳楼|跳河|跳桥|轻生|自杀)/,
       /(吞了|吃了)(一整?瓶|很多|好多|大量)(的)?(药|安眠药)/,
+      /想(吃|吞|喝)(安眠药|农药|老鼠药|药)/,
+      /(割腕|上吊|服毒|喝农药|喝了农药)/,
     ],
+  },
+  {
+    kind: 'gas',
+    number: '119',
+    triggers: [
+      /(煤气|燃气|天然气|液化气)(罐|管道?|管子|瓶|表|阀门?)?[^，。！？]{0,6}(泄漏|泄露|漏气|漏了|漏出|在漏|一直漏|往外喷)/,
+      /(闻到|一股|好大的?|很浓的?|浓浓的?)(很?浓的?)?(煤气|燃气|天然气)味/,
+      /(煤气|燃气|天然气)味(很|特别|非常|好)?(大|浓|重|冲)/,
+    ],
+    unless: [/(燃气费|气费|账单|价格|涨价|收费|缴费|开户|过户|报装|安检收费|表(没电|不走|读数|计量))/],
+  },
+  {
+    kind: 'fire',
+    number: '119',
+    triggers: [
+      /(着火|起火|失火|烧起来|燃起来|火烧起来|冒火|火苗|火光|浓烟滚滚|大火|火势|自燃)/,
+      /(冒(着)?(黑|浓)烟).*(着|烧|火|出不来|被困)/,
+      /(爆炸|炸了)/,
+    ],
+    unless: [
+      /(上火|火锅|火车|火葬|火腿|火化|火爆|发火|烟火气|油烟|焰火晚会|火龙果|点火(开关|器)|打火机(卖|价格)|打不着火|点不着火|打不着|火花|爆炒|炒菜|做饭|烧沥青|抽烟|吸烟|电焊)/,
+      HABITUAL,
+    ],
+  },
+  {
+    kind: 'traffic',
+    number: '122',
+    acrossClauses: true,
+    triggers: [
+      /(车祸|撞车|追尾|翻车|翻了|相撞|被车撞|撞了人|撞到人|撞人|被撞|连环撞|侧翻|车[^，。！\s]{0,4}撞(了|上|到|在)|撞(了|上|到)[^，。！\s]{0,3}车).*(受伤|伤了|流血|出血|血|昏迷|不省人事|倒地|倒在|躺在地上|起不来|动不了|卡在|压在|压住|出不来|被困|骨折|人伤|还有人)/,
+      /(受伤|流血|出血|昏迷|倒地|倒在|起不来|卡在车里|压在车下).*(车祸|撞车|追尾|翻车|相撞|被车撞|撞了|车[^，。！\s]{0,4}撞)/,
+      /(人|孩子|小孩|老人|行人|骑手|学生|我)[^，。]{0,4}被(车|汽车|货车|卡车|公交车?|电动车)(压|撞|碾|轧)(在|住|倒|伤|到|了)/,
+    ],
+  },
+  {
+    kind: 'trapped',
+    number: '119',
+    triggers: [
+      /(被)?(困|关)在(电梯|楼|屋|房间|车)里/,
+      /电梯(突然)?(停|卡|坠).*(人在里面|有人|出不来|被困)/,
+      /被困/,
+      /(卷进|卡在|夹在|压在|掉进)[^，。！？]{0,8}(拔不出|出不来|动不了|取不出|上不来)/,
+      /(被埋|埋在|埋住|塌方|坍塌|倒塌)[^。]{0,10}(人|工人|里面)|有人(被埋|埋在)/,
+      /(掉进|落入|掉到|冲进)(河|湖|江|海|水库|水塘|水沟|井)|被(水|洪水)冲走|溺水|(车|人)[^，。]{0,6}(泡在|淹在)水里/,
+    ],
+    unless: [/(经常|老是|总是)(停|坏)/],
   },
   {
     kind: 'crime',
     number: '110',
     triggers: [
       /(有人|几个人|一伙人|他|他们|歹徒|小偷)(正在|在|拿着?|持)?(刀|棍|枪)?(打架|斗殴|砍人|行凶|抢劫|抢东西|抢包|撬门|撬锁|偷车|偷东西|入室|闯进|绑架|殴打|打人|追砍|捅人|持刀)/,
-      /(正在|现在|刚刚|就在)(被)?(偷|抢|打|砍|撬|抢劫|殴打|跟踪|猥亵|绑)/,
+      /(正在|现在|刚刚|就在|还在)(被)?(偷|抢|打|砍|撬|抢劫|殴打|跟踪|猥亵|绑)/,
+      /正在(剪锁|撬锁|撬门|砸车|砸门|砸窗)/,
+      /有人(正在|在)?(撬|砸|踹)[^，。！？]{0,5}(门|窗|锁)/,
+      /(扬言|说要|威胁要?|喊着要)(烧|砍|杀|炸|泼|捅)/,
+      /(孩子|小孩|女儿|儿子|闺女|老人)[^，。]{0,8}(不见了|走丢了|丢了|被人?(抱走|带走|拐走))/,
+      /(正在|还在|现在)[^，。]{0,14}(转钱|转账|汇款)|(被|正被)[^，。]{0,10}(指挥|骗)[^，。]{0,4}(转钱|转账|汇款)/,
+      /(翻墙|翻窗|撬窗|闯)进(了)?(我家|家里|院子|屋)/,
+      /(惨叫|呼救)/,
       /(持刀|拿刀|砍人|捅人|入室盗窃|入室抢劫|抢劫|绑架|劫持|家暴|打老婆|打孩子|强奸|性侵)/,
       /(救命|快来人)/,
     ],
     unless: [/(报警(电话|了也|后|之后)|110来了也?不管|派出所(不管|不作为|态度)|立案|案件进展|判决)/],
   },
   {
-    kind: 'traffic',
-    number: '122',
-    triggers: [
-      /(车祸|撞车|追尾|翻车|相撞|被车撞|撞了人|撞到人|撞人|被撞|连环撞|侧翻).*(受伤|伤了|流血|出血|昏迷|不省人事|倒地|起不来|动不了|卡在车里|压在|骨折|人伤)/,
-      /(受伤|流血|出血|昏迷|倒地|起不来|卡在车里|压在车下).*(车祸|撞车|追尾|翻车|相撞|被车撞|撞了)/,
-    ],
-  },
-  {
     kind: 'medical',
     number: '120',
     triggers: [
-      /(晕倒|昏倒|昏迷|不省人事|没有?(了)?呼吸|没有?心跳|叫不醒|抽搐|口吐白沫|心脏病(犯|发作)|心梗|脑梗|中风|休克|大出血|血流不止|流了(很多|好多|一地)血|喘不上气|呼吸困难|噎住|窒息|中毒|煤气中毒|触电|溺水|快不行了|快生了|羊水破了)/,
+      /(晕倒|昏倒|昏迷|不省人事|没有?(了)?呼吸|没有?心跳|叫不醒|抽搐|口吐白沫|心脏病(犯|发作)|心梗|脑梗|中风|休克|大出血|血流不止|流了(很多|好多|一地)血|喘不上气|呼吸困难|噎住|窒息|中毒|煤气中毒|触电|快不行了|快生了|羊水破了|脸都紫了|嘴唇发紫|卡住了?喉咙|(喉咙|嗓子)[^，。]{0,4}卡住|怀孕[^。]{0,12}(出血|剧痛|见红)|头上全是血|满(脸|头)(是)?血)/,
     ],
     unless: [/(挂号|排队|医保|报销|药费|收费|住院费|体检|预约|病历|医生态度|看病难)/],
   },
@@ -99,12 +130,12 @@ const RULES: EmergencyRule[] = [
 
 /** Clauses: an emergency word and its "not now" must be in the same one to cancel each other. */
 const CLAUSE = /[，,。.！!？?；;\n]+/;
+const ALL_CLAUSE_BREAKS = new RegExp(CLAUSE.source, 'g');
 
 export function detectEmergency(text: string): Emergency | undefined {
   const clauses = text.split(CLAUSE).filter((c) => c.trim());
   for (const rule of RULES) {
-    // Citizens split "两车相撞，有人倒在地上" with a comma: a traffic accident is read across clauses.
-    for (const clause of rule.kind === 'traffic' ? [text.replace(CLAUSE, ' ')] : clauses) {
+    for (const clause of rule.acrossClauses ? [text.replace(ALL_CLAUSE_BREAKS, ' ')] : clauses) {
       for (const trigger of rule.triggers) {
         const match = trigger.exec(clause);
         if (!match) continue;
@@ -130,6 +161,16 @@ export interface NonAcceptance {
  * organ, the letters-and-visits channel) or belongs to one by law (discipline inspection, government
  * information disclosure). Asking how to go to court or to arbitration is a consultation and is accepted.
  */
+/** Asking how, where or how long: a consultation about the channel, which the hotline answers. */
+export const ASKS_HOW = /(怎么|如何|哪里|在哪|多久|多长时间|电话是多少|电话多少|流程|需要实名吗|要实名吗)/;
+
+/**
+ * Not before another body after all: never went there ("没有去仲裁"), a place named after it ("信访局旁边的
+ * 公厕"), or thanks to its staff.
+ */
+export const NOT_REFUSED =
+  /((没有|没|不用|未|不想|不打算|还没)(去|走|申请|提起)?(信访|上访|仲裁|起诉|复议|打官司))|((法院|信访局|仲裁院|仲裁委|纪委|政府)(旁边|门口|附近|对面|楼下|大楼|停车场|厕所|公厕))|表扬|感谢|点赞|谢谢/;
+
 const NON_ACCEPTANCE: { reason: NonAcceptanceReason; triggers: RegExp[]; unless?: RegExp[] }[] = [
   {
     reason: 'arbitration',
@@ -160,25 +201,27 @@ const NON_ACCEPTANCE: { reason: NonAcceptanceReason; triggers: RegExp[]; unless?
       /(已经|已|正在|在)(向法院)?(起诉|立案|打官司|上诉|开庭|审理|申请强制执行|申请执行)/,
       /(法院|官司|案子)(已经|已|正在|还在|在)(立案|受理|审理|审|判|开庭|执行)/,
       /(起诉|上诉|诉讼)(了|中|期间|还没判|没判|之后|以后)/,
-      /(一审|二审|再审|判决书|裁定书|开庭|立案通知)/,
+      /(一审|二审|再审|开庭|立案通知)/,
     ],
     unless: [/(怎么|如何|能不能|可以|要不要|需要|想|打算|准备)(去)?(起诉|打官司|立案|上诉)/],
   },
   {
     reason: 'discipline',
     triggers: [
-      /(举报|反映)(一个|某|我们)?(村|镇|街道|局|区|市)?(干部|官员|公务员|领导|局长|科长|处长|主任|书记|村长|镇长).*(贪污|受贿|腐败|违纪|吃拿卡要|收红包|公款|作风|以权谋私|滥用职权|违规经商)/,
-      /(贪污|受贿|腐败|违纪|以权谋私|公款吃喝).*(干部|官员|公务员|领导|局长|书记|村长)/,
-      /(纪委|监委|纪检)/,
+      /(举报|反映)[^。！？]{0,14}(干部|官员|公务员|领导|局长|科长|处长|主任|书记|村长|镇长|所长|站长|队长|村支书|支书|村主任|街道办)[^。！？]*(贪污|受贿|腐败|违纪|吃拿卡要|收红包|红包|好处费|回扣|收礼|公款|作风|以权谋私|滥用职权|利用职权|违规(经商|批|审批)|吃空饷|挪用)/,
+      /(贪污|受贿|腐败|违纪|以权谋私|公款吃喝|收了?[^，。]{0,6}好处费|利用职权|滥用职权).*(干部|官员|公务员|领导|局长|书记|村长|主任|所长)/,
     ],
+    unless: [ASKS_HOW],
   },
   {
     reason: 'disclosure',
     triggers: [/(政府)?信息公开申请/, /依申请公开/, /申请(政府)?信息公开/, /申请公开.*(文件|信息|数据|合同|批复|红头)/],
+    unless: [ASKS_HOW],
   },
 ];
 
 export function detectNonAcceptance(text: string): NonAcceptance | undefined {
+  if (NOT_REFUSED.test(text)) return undefined;
   for (const rule of NON_ACCEPTANCE) {
     if (rule.unless?.some((u) => u.test(text))) continue;
     for (const trigger of rule.triggers) {
