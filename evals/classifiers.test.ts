@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Nlu } from '../assistant/nlu/nlu.js';
 import { runClassifierSuites, type ClassifierReport } from './classifiers.js';
@@ -9,7 +11,9 @@ import { runClassifierSuites, type ClassifierReport } from './classifiers.js';
 describe('language understanding suites', () => {
   let report: ClassifierReport;
   beforeAll(async () => {
-    report = await runClassifierSuites(await Nlu.load());
+    report = await runClassifierSuites(
+      await Nlu.load(undefined, { cacheDir: path.join(tmpdir(), 'minsheng-test-nlu-cache') }),
+    );
   }, 60_000);
 
   it('classifies demand types and categories of held-out messages', () => {

@@ -22,7 +22,12 @@ export class CategoryClassifier {
     readonly temperature: number,
   ) {}
 
-  static async train(taxonomy: Taxonomy, examples: readonly LabelledText[]): Promise<CategoryClassifier> {
+  /** With a `temperature` (from the model cache) the cross-validation that chooses it is skipped. */
+  static async train(
+    taxonomy: Taxonomy,
+    examples: readonly LabelledText[],
+    temperature?: number,
+  ): Promise<CategoryClassifier> {
     const build = (held: ReadonlySet<LabelledText>) =>
       LexicalIndex.build(
         taxonomy.minors.map((minor) => ({
@@ -34,6 +39,7 @@ export class CategoryClassifier {
           ],
         })),
       );
+    if (temperature !== undefined) return new CategoryClassifier(await build(new Set()), temperature);
     const heldOut: { scores: { id: string; score: number }[]; label: string }[] = [];
     for (let fold = 0; fold < FOLDS; fold++) {
       const held = new Set(examples.filter((_, i) => i % FOLDS === fold));
@@ -45,8 +51,8 @@ export class CategoryClassifier {
         const p = probabilities(scores, t).find((r) => r.label === label)?.probability ?? 0;
         return sum - Math.log(Math.max(p, 1e-6));
       }, 0);
-    const temperature = TEMPERATURES.reduce((best, t) => (loss(t) < loss(best) ? t : best));
-    return new CategoryClassifier(await build(new Set()), temperature);
+    const chosen = TEMPERATURES.reduce((best, t) => (loss(t) < loss(best) ? t : best));
+    return new CategoryClassifier(await build(new Set()), chosen);
   }
 
   /** Undefined when no class shares a telling word with the text. */

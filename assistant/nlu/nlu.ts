@@ -17,7 +17,9 @@ import {
   type NonAcceptanceReason,
 } from './safety.js';
 import { extractSlots, type Extraction, type SlotName } from './slots.js';
+import { modelKey, ModelCache } from './model-cache.js';
 import { TextClassifier, type Classification, type LabelledText } from './text-classifier.js';
+import type { Logger } from '../../core/logger.js';
 
 /** Everything the turn needs to know about one message, computed before the (pure) turn runs. */
 export interface Analysis {
@@ -95,15 +97,49 @@ export class Nlu {
     private readonly refusals: TextClassifier,
   ) {}
 
-  static async load(taxonomy?: Taxonomy): Promise<Nlu> {
+  /**
+   * Learns the classifiers from the examples, or, with a `cacheDir`, reads them from the model cache when
+   * the examples, the taxonomy and the training code are the ones they were learnt from (training takes
+   * seconds; reading, a fraction of that).
+   */
+  static async load(taxonomy?: Taxonomy, options: { cacheDir?: string; logger?: Logger } = {}): Promise<Nlu> {
     const tree = taxonomy ?? (await loadTaxonomy());
-    const safety = await safetyExamples();
+    const [demandExamples, categoryExamples, safety] = await Promise.all([
+      examplesOf('demand-types.yaml'),
+      examplesOf('categories.yaml'),
+      safetyExamples(),
+    ]);
+    const cache = options.cacheDir ? new ModelCache(options.cacheDir, options.logger) : undefined;
+    const key =
+      cache && (await modelKey(tree, [demandExamples, categoryExamples, safety.emergency, safety.nonAcceptance]));
+    const saved = key ? await cache!.read(key) : undefined;
+    if (saved) {
+      try {
+        return new Nlu(
+          tree,
+          TextClassifier.restore(saved.demandTypes),
+          await CategoryClassifier.train(tree, categoryExamples, saved.categoryTemperature),
+          TextClassifier.restore(saved.emergencies),
+          TextClassifier.restore(saved.refusals),
+        );
+      } catch (error) {
+        options.logger?.warn({ err: error }, 'damaged language model cache; training instead');
+      }
+    }
     const [demandTypes, categories, emergencies, refusals] = await Promise.all([
-      examplesOf('demand-types.yaml').then((e) => TextClassifier.train(e)),
-      examplesOf('categories.yaml').then((e) => CategoryClassifier.train(tree, e)),
+      TextClassifier.train(demandExamples),
+      CategoryClassifier.train(tree, categoryExamples),
       TextClassifier.train(safety.emergency),
       TextClassifier.train(safety.nonAcceptance),
     ]);
+    if (key) {
+      await cache!.write(key, {
+        demandTypes: demandTypes.toJSON(),
+        categoryTemperature: categories.temperature,
+        emergencies: emergencies.toJSON(),
+        refusals: refusals.toJSON(),
+      });
+    }
     return new Nlu(tree, demandTypes, categories, emergencies, refusals);
   }
 

@@ -24,6 +24,16 @@ const L2 = 1e-4;
 const FOLDS = 5;
 const TEMPERATURES = [0.25, 0.35, 0.5, 0.7, 1, 1.4, 2, 2.8, 4];
 
+/** A trained classifier as stored in the model cache (assistant/nlu/model-cache.ts). */
+export interface SavedTextClassifier {
+  labels: string[];
+  /** Features by index. */
+  vocabulary: string[];
+  /** Per label, the weights as little-endian float64, base64. */
+  weights: string[];
+  temperature: number;
+}
+
 /** A sparse vector: feature indices and their values. */
 interface Vector {
   index: Int32Array;
@@ -62,6 +72,34 @@ export class TextClassifier {
     }
     const temperature = TEMPERATURES.reduce((best, t) => (logLoss(heldOut, t) < logLoss(heldOut, best) ? t : best));
     return new TextClassifier(labels, vocabulary, fit(featurized, labels.length, vocabulary.size), temperature);
+  }
+
+  toJSON(): SavedTextClassifier {
+    const vocabulary: string[] = [];
+    for (const [feature, i] of this.vocabulary) vocabulary[i] = feature;
+    return {
+      labels: [...this.labels],
+      vocabulary,
+      weights: this.weights.map((w) => Buffer.from(w.buffer, w.byteOffset, w.byteLength).toString('base64')),
+      temperature: this.temperature,
+    };
+  }
+
+  static restore(saved: SavedTextClassifier): TextClassifier {
+    const weights = saved.weights.map((b64) => {
+      const bytes = Buffer.from(b64, 'base64');
+      // Copied into a fresh, aligned buffer: a Buffer's own may start at any offset of a shared pool.
+      return new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    });
+    if (weights.some((w) => w.length !== saved.vocabulary.length + 1) || weights.length !== saved.labels.length) {
+      throw new Error('saved classifier does not fit its vocabulary');
+    }
+    return new TextClassifier(
+      saved.labels,
+      new Map(saved.vocabulary.map((feature, i) => [feature, i])),
+      weights,
+      saved.temperature,
+    );
   }
 
   classify(text: string): Classification {

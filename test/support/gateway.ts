@@ -32,6 +32,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     DATABASE_URL: database?.url,
     REDIS_URL: options.redisUrl,
     DIRECTLINE_SECRET: TEST_DIRECTLINE_SECRET,
+    // One model cache for every test gateway: the classifiers are learnt once per change of their inputs.
+    NLU_CACHE_DIR: path.join(tmpdir(), 'minsheng-test-nlu-cache'),
     ...options.env,
   });
   const gateway = await startGateway(config, {
