@@ -13,6 +13,7 @@ import { createJobQueue } from '../core/queue/create-job-queue.js';
 import { DatabaseDeadLetters } from '../core/queue/dead-letters.js';
 import type { JobQueue } from '../core/queue/job-queue.js';
 import { getOrCreateSetting } from '../core/settings.js';
+import { LlmAssistant } from '../assistant/llm.js';
 import { KnowledgeEditorial, seedDemoArticles } from '../knowledge/editorial.js';
 import { createEmbedder, embedderConfigFromEnv } from '../knowledge/embedders/create-embedder.js';
 import { KnowledgeSearch } from '../knowledge/search.js';
@@ -106,7 +107,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       deadlineDays: { consultation, help: other, complaint: other, report: other, suggestion: other, praise: other },
     };
     const tickets = new TicketStore(db, calendar, (code) => taxonomy.departmentOf(code).name, policy);
-    const nlu = await Nlu.load(taxonomy);
+    const nlu = await Nlu.load(taxonomy, { cacheDir: config.nluCacheDir, logger });
 
     const broker = new ConversationBroker({
       store: new ConversationStore(db),
@@ -114,6 +115,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       bus,
       knowledge: search,
       intake: { nlu, tickets, deadlineDays: policy.deadlineDays },
+      llm: config.llm && new LlmAssistant(config.llm, logger),
       logger,
       metrics,
       inlineTurns: config.role === 'all',

@@ -9,10 +9,12 @@ import { messagesFor, resolveLocale } from './messages.js';
 import type { DemandType } from '../core/db/schema.js';
 import type { TicketStore } from '../tickets/ticket-store.js';
 import type { CategoryFacts } from './intake.js';
-import type { Nlu } from './nlu/nlu.js';
+import type { LlmAssistant } from './llm.js';
+import type { Analysis, Nlu } from './nlu/nlu.js';
 import {
   BOT_ACCOUNT,
   registeredReplies,
+  SHORT_FORM_CHANNELS,
   runTurn,
   type ConversationState,
   type KnowledgeLookup,
@@ -42,6 +44,8 @@ export interface BrokerOptions {
     /** Working days to the deadline by demand type (told to the citizen). */
     deadlineDays: Record<DemandType, number>;
   };
+  /** The optional language model: case details the rules missed, and answers rephrased (checked). */
+  llm?: LlmAssistant;
   /**
    * Run the turn in this process right after the message is stored and acknowledged, instead of queueing
    * it. The stored, unanswered row is the durable record: if this process dies mid-turn, the recovery
@@ -79,7 +83,9 @@ export class ConversationBroker {
     const taxonomy = options.intake?.nlu.taxonomy;
     this.categoryFacts = (code) => {
       const minor = taxonomy?.byCode(code);
-      return minor?.level === 'minor' ? { name: minor.name, anonymous: minor.anonymous, place: minor.place } : undefined;
+      return minor?.level === 'minor'
+        ? { name: minor.name, anonymous: minor.anonymous, place: minor.place }
+        : undefined;
     };
   }
 
@@ -225,6 +231,29 @@ export class ConversationBroker {
     }
   }
 
+  /** Knowledge answers rephrased by the model where its version is grounded in the article. */
+  private async rephrased(result: TurnResult, input: TurnInput, question: string): Promise<TurnResult> {
+    const replies = await Promise.all(
+      result.replies.map(async (reply) => {
+        const articleId = (reply.channelData as { knowledge?: { articleId?: string } } | undefined)?.knowledge
+          ?.articleId;
+        const hit = articleId ? input.hits.find((h) => h.articleId === articleId) : undefined;
+        if (!hit || !reply.text) return reply;
+        const short = SHORT_FORM_CHANNELS.has(reply.channelId);
+        const phrased = await this.options.llm!.phrase(question, hit, short);
+        if (!phrased) return reply;
+        const approved = short ? hit.answerShort : hit.answerFull;
+        const channelData = reply.channelData as { knowledge: Record<string, unknown> };
+        return {
+          ...reply,
+          text: reply.text.replace(approved, phrased),
+          channelData: { ...channelData, knowledge: { ...channelData.knowledge, phrased: true } },
+        };
+      }),
+    );
+    return { ...result, replies };
+  }
+
   /** Waits for the turns this process is running (graceful shutdown). */
   async drain(): Promise<void> {
     await Promise.allSettled([...this.running.values()]);
@@ -262,7 +291,13 @@ export class ConversationBroker {
         if (text && !snapshot.state.intake && !input.analysis?.emergency) {
           input.hits = await knowledge.search(searchQuery(snapshot.state, text).slice(0, MAX_QUERY_CHARS));
         }
+        if (this.options.llm && input.analysis && takesCaseDetails(snapshot.state, input.analysis)) {
+          const found = await this.options.llm.extractSlots(text.slice(0, MAX_QUERY_CHARS));
+          // The rules' reading wins; the model only fills what they missed.
+          input.analysis.extraction.slots = { ...found, ...input.analysis.extraction.slots };
+        }
         result = runTurn(input);
+        if (this.options.llm) result = await this.rephrased(result, input, text);
         if (result.register && intake) {
           // Idempotent on the message: a turn run again after a crash reports the same ticket.
           const ticket = await intake.tickets.register(result.register, {
@@ -297,9 +332,15 @@ export class ConversationBroker {
 }
 
 /** What the last reply asked for, so a bare answer ("陈志强", "13912345678") is read as that. */
-function expecting(state: ConversationState) {
+export function expecting(state: ConversationState) {
   const asked = state.intake?.asked;
   return asked === 'category' || asked === 'confirm' ? undefined : asked;
+}
+
+/** The model is asked for case details only while a case record is, or is about to be, taken down. */
+function takesCaseDetails(state: ConversationState, analysis: Analysis): boolean {
+  if (analysis.emergency || analysis.wantsHuman || analysis.nonAcceptance) return false;
+  return state.intake !== undefined || (analysis.demandType.label !== 'consultation' && !analysis.question);
 }
 
 /** Words that make a short question a follow-up on the last answer ("那需要带什么材料"). */

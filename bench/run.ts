@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: the built-in embedder on LCQMC (when the shared data set is present) and on the retrieval
- * eval suite, then the web chat turn at 1, 10 and 100 concurrent conversations, on embedded PGlite with
+ * eval suite, search latency as the base grows, the assistant's eval suites and its turn without transport,
+ * then the web chat turn at 1, 10 and 100 concurrent conversations, on embedded PGlite with
  * pg-boss and on PostgreSQL with BullMQ on Redis (when reachable). Prints percentiles, turns/s and the
  * ratio to a same-run baseline; writes the numbers to bench/results/. Never asserts timings.
  */
@@ -35,6 +36,16 @@ import {
 import { measureSearchScale, type ScaleResult } from './search-scale.js';
 import { table } from './stats.js';
 import { measureTurns, type TurnLevelResult } from './webchat-turn.js';
+import { measureAssistantTurns, type AssistantTurnLevel } from './assistant-turn.js';
+import { Nlu } from '../assistant/nlu/nlu.js';
+import { runClassifierSuites } from '../evals/classifiers.js';
+import {
+  CONVERSATION_SUITES,
+  loadConversationScripts,
+  runConversationSuite,
+  type ConversationReport,
+} from '../evals/conversations.js';
+import { startTestGateway } from '../test/support/gateway.js';
 
 const SECRET = `bench-${randomUUID()}`;
 const LEVELS = [
@@ -191,7 +202,143 @@ async function scaleSection(): Promise<ScaleResult[]> {
   return results;
 }
 
-const SECTIONS = ['lcqmc', 'retrieval', 'scale', 'webchat'] as const;
+/**
+ * The assistant: its eval suites (classifiers, then conversations through a whole gateway), then the turn
+ * itself at 1 and 100 concurrent conversations (bench/assistant-turn.ts).
+ */
+/**
+ * One conversation, then 100 in a closed loop (throughput: latency there is the queue of turns, Little's
+ * law), then 100 open conversations whose citizens pause 1 s on average before each message (100 turns/s,
+ * far above a city hotline's peak of chat messages), where latency is what one conversation sees.
+ */
+const ASSISTANT_LEVELS = [
+  { concurrency: 1, passes: 1 },
+  { concurrency: 100, passes: 3 },
+  { concurrency: 100, passes: 2, thinkMs: 1000 },
+];
+
+async function assistantSection() {
+  const nlu = await Nlu.load();
+  const classifiers = await runClassifierSuites(nlu);
+  const { demandType, category } = classifiers;
+  console.log('Language understanding on held-out suites');
+  console.log(
+    table(
+      ['suite', 'cases', 'result'],
+      [
+        ['demand-type-zh', demandType.cases, `accuracy ${demandType.accuracy.toFixed(3)}`],
+        [
+          'category-zh',
+          category.cases,
+          `acc@1 ${category.accuracyAt1.toFixed(3)}, acc@3 ${category.accuracyAt3.toFixed(3)}`,
+        ],
+        ...Object.entries(classifiers.safety).map(([name, s]) => [
+          name,
+          s.emergencies + s.ordinary + s.nonAcceptance + s.acceptable,
+          `emergency recall ${s.emergencyRecall.toFixed(3)} (right number ${s.rightNumber.toFixed(3)}), false alarms ${(s.falseAlarmRate * 100).toFixed(1)}%; refused right ${s.refusedRight.toFixed(3)}, wrongly refused ${(s.wronglyRefusedRate * 100).toFixed(1)}%`,
+        ]),
+      ],
+    ),
+  );
+  const conversations: Record<string, ConversationReport> = {};
+  const gateway = await startTestGateway();
+  try {
+    for (const suite of CONVERSATION_SUITES) {
+      conversations[suite] = await runConversationSuite(
+        gateway.broker,
+        gateway.tickets,
+        await loadConversationScripts(suite),
+      );
+    }
+  } finally {
+    await gateway.cleanup();
+  }
+  console.log(
+    '\nConversation suites through the broker (PGlite); targets: slots 0.95, demand type 0.90, recall 1.0, false alarms <= 2%',
+  );
+  console.log(
+    table(
+      ['suite', 'scripts', 'turns', 'turn acc', 'slot acc', 'demand type', 'emergency recall', 'false alarms'],
+      Object.entries(conversations).map(([name, r]) => [
+        name,
+        r.scripts,
+        r.turns,
+        r.turnAccuracy.toFixed(3),
+        r.slotAccuracy.toFixed(3),
+        r.demandTypeAccuracy.toFixed(3),
+        r.emergencyRecall.toFixed(3),
+        `${(r.falseAlarmRate * 100).toFixed(1)}%`,
+      ]),
+    ),
+  );
+
+  const scripts = (await Promise.all(CONVERSATION_SUITES.map((suite) => loadConversationScripts(suite)))).flat();
+  const engines: EngineKind[] = ['pglite', ...((await postgresUnavailable()) ? [] : (['postgres'] as const))];
+  const levels: (AssistantTurnLevel & { engine: EngineKind })[] = [];
+  for (const engine of engines) {
+    const database = await openTestDatabase(engine);
+    try {
+      const embedder = new BuiltinEmbedder();
+      const index = await VectorIndex.open(database.db, embedder);
+      await seedDemoArticles(database.db, index);
+      await seedSynonyms(database.db);
+      const search = await new KnowledgeSearch(database.db, index, await loadSynonyms(database.db)).start();
+      const setup = { nlu, search, db: database.db, scripts };
+      await measureAssistantTurns(setup, { concurrency: 10, passes: 1 }); // warm-up: JIT, caches, buffers
+      for (const level of ASSISTANT_LEVELS) levels.push({ engine, ...(await measureAssistantTurns(setup, level)) });
+      search.stop();
+    } finally {
+      await database.cleanup();
+    }
+  }
+  console.log('\nThe assistant turn without transport or LLM (ms): understanding + knowledge search + decision');
+  console.log('decide: understanding and decision only (CPU); baseline: SELECT 1 at the same concurrency\n');
+  console.log(
+    table(
+      [
+        'engine',
+        'conv',
+        'think ms',
+        'turns',
+        'turns/s',
+        'decide p50',
+        'decide p95',
+        'turn p50',
+        'turn p95',
+        'turn p99',
+        'base p50',
+        'base p95',
+        'p95/base',
+      ],
+      levels.map((l) => [
+        l.engine,
+        l.concurrency,
+        l.thinkMs,
+        l.turns,
+        l.turnsPerSecond,
+        l.decide.p50,
+        l.decide.p95,
+        l.turn.p50,
+        l.turn.p95,
+        l.turn.p99,
+        l.baseline.p50,
+        l.baseline.p95,
+        `${(l.turn.p95 / l.baseline.p95).toFixed(1)}x`,
+      ]),
+    ),
+  );
+  console.log('');
+  const { misses: _misses, ...classifierNumbers } = classifiers;
+  return {
+    classifiers: classifierNumbers,
+    conversations: Object.fromEntries(
+      Object.entries(conversations).map(([name, { results: _results, ...numbers }]) => [name, numbers]),
+    ),
+    turn: levels,
+  };
+}
+
+const SECTIONS = ['lcqmc', 'retrieval', 'scale', 'assistant', 'webchat'] as const;
 
 /** `npm run bench` runs every section; `npm run bench -- retrieval webchat` only those. */
 function chosenSections(): Set<string> {
@@ -207,6 +354,7 @@ async function main() {
   const lcqmc = only.has('lcqmc') ? lcqmcSection() : undefined;
   const retrieval = only.has('retrieval') ? await retrievalSection() : undefined;
   const searchScale = only.has('scale') ? await scaleSection() : undefined;
+  const assistant = only.has('assistant') ? await assistantSection() : undefined;
   const rows: (string | number)[][] = [];
   const results: { setup: string; levels: TurnLevelResult[] }[] = [];
   for (const setup of only.has('webchat') ? await setups() : []) {
@@ -255,7 +403,7 @@ async function main() {
   const file = new URL(`./results/bench-${new Date().toISOString().replaceAll(':', '-')}.json`, import.meta.url);
   await writeFile(
     file,
-    JSON.stringify({ node: process.version, lcqmc, retrieval, searchScale, webchat: results }, null, 2),
+    JSON.stringify({ node: process.version, lcqmc, retrieval, searchScale, assistant, webchat: results }, null, 2),
   );
   console.log(`\nwritten to ${path.relative(process.cwd(), file.pathname)}`);
 }

@@ -37,4 +37,13 @@ describe('loadConfig', () => {
     });
     expect(config).toMatchObject({ role: 'worker', seedDemo: false, publicUrl: 'https://12345.example.gov.cn' });
   });
+
+  it('reads the optional language model only when both its URL and model are set', () => {
+    expect(loadConfig({}).llm).toBeUndefined();
+    expect(
+      loadConfig({ LLM_BASE_URL: 'http://127.0.0.1:11434/v1/', LLM_MODEL: 'qwen2.5:7b', LLM_TIMEOUT_MS: '2000' }).llm,
+    ).toEqual({ baseUrl: 'http://127.0.0.1:11434/v1', model: 'qwen2.5:7b', apiKey: undefined, timeoutMs: 2000 });
+    expect(() => loadConfig({ LLM_MODEL: 'qwen2.5:7b' })).toThrow(/LLM_BASE_URL: required when LLM_MODEL is set/);
+    expect(() => loadConfig({ LLM_BASE_URL: 'http://127.0.0.1:11434/v1' })).toThrow(/LLM_MODEL: required/);
+  });
 });

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { z } from 'zod';
 
 /** Raised when the environment holds a value the gateway cannot start with. Names the variable. */
@@ -39,6 +40,7 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   MINSHENG_DATA_DIR: z.string().min(1).default('./data'),
+  NLU_CACHE_DIR: z.string().min(1).optional(),
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
   MINSHENG_REDIS_PREFIX: z
     .string()
@@ -61,6 +63,10 @@ const schema = z.object({
   // pgvector's HNSW index takes vectors of up to 2,000 dimensions (bge-m3: 1,024; Qwen3 embeddings can be cut to it).
   EMBEDDING_DIMENSIONS: positiveInt.max(2000).optional(),
   EMBEDDING_ONNX_DIR: z.string().min(1).optional(),
+  LLM_BASE_URL: url(['http:', 'https:']).optional(),
+  LLM_MODEL: z.string().min(1).optional(),
+  LLM_API_KEY: z.string().min(1).optional(),
+  LLM_TIMEOUT_MS: positiveInt.max(60_000).default(3000),
   HOLIDAY_CALENDAR_FILE: z.string().min(1).optional(),
   TAXONOMY_FILE: z.string().min(1).optional(),
   DEADLINE_DAYS_CONSULTATION: positiveInt.max(60).default(1),
@@ -79,6 +85,8 @@ export interface Config {
   logLevel: z.output<typeof schema>['LOG_LEVEL'];
   databaseUrl?: string;
   dataDir: string;
+  /** Where trained language models are kept between starts (`<dataDir>/nlu-cache` unless set). */
+  nluCacheDir: string;
   redisUrl?: string;
   /** Prefix of every Redis key and channel the gateway uses. */
   redisPrefix: string;
@@ -108,6 +116,11 @@ export interface Config {
     dimensions?: number;
     onnxDir?: string;
   };
+  /**
+   * The optional language model (OpenAI-compatible): reads case details and rephrases approved answers.
+   * Undefined unless LLM_BASE_URL and LLM_MODEL are set; then nothing calls out.
+   */
+  llm?: { baseUrl: string; model: string; apiKey?: string; timeoutMs: number };
   tickets: {
     /** China's public holidays and make-up days (core/calendar/holidays-cn.yaml unless a city's own). */
     calendarFile?: string;
@@ -134,6 +147,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     databaseUrl: e.DATABASE_URL,
     dataDir: e.MINSHENG_DATA_DIR,
+    nluCacheDir: e.NLU_CACHE_DIR ?? path.join(e.MINSHENG_DATA_DIR, 'nlu-cache'),
     redisUrl: e.REDIS_URL,
     redisPrefix: e.MINSHENG_REDIS_PREFIX,
     role: e.MINSHENG_ROLE,
@@ -149,6 +163,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       messagesPerMinute: e.RATE_LIMIT_MESSAGES_PER_MINUTE,
     },
     embedder: embedderSettings(e),
+    llm: llmSettings(e),
     tickets: {
       calendarFile: e.HOLIDAY_CALENDAR_FILE,
       taxonomyFile: e.TAXONOMY_FILE,
@@ -175,5 +190,17 @@ function embedderSettings(e: z.output<typeof schema>): Config['embedder'] {
     apiKey: e.EMBEDDING_API_KEY,
     dimensions: e.EMBEDDING_DIMENSIONS,
     onnxDir: e.EMBEDDING_ONNX_DIR,
+  };
+}
+
+function llmSettings(e: z.output<typeof schema>): Config['llm'] {
+  if (e.LLM_BASE_URL === undefined && e.LLM_MODEL === undefined) return undefined;
+  if (e.LLM_BASE_URL === undefined) throw new ConfigError('LLM_BASE_URL', 'required when LLM_MODEL is set');
+  if (e.LLM_MODEL === undefined) throw new ConfigError('LLM_MODEL', 'required when LLM_BASE_URL is set');
+  return {
+    baseUrl: e.LLM_BASE_URL.replace(/\/+$/, ''),
+    model: e.LLM_MODEL,
+    apiKey: e.LLM_API_KEY,
+    timeoutMs: e.LLM_TIMEOUT_MS,
   };
 }

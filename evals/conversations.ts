@@ -128,7 +128,8 @@ async function play(
   return result;
 }
 
-async function waitForReplies(broker: ConversationBroker, conversationId: string, watermark: number) {
+/** The bot's replies after `watermark`, once there are any (turns run asynchronously). */
+export async function waitForReplies(broker: ConversationBroker, conversationId: string, watermark: number) {
   const deadline = Date.now() + 10_000;
   for (;;) {
     const page = await broker.activitiesAfter(conversationId, watermark);

@@ -1,23 +1,9 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { embedderFailure } from '../../test/support/embedder-errors.js';
+import nock from '../../test/support/nock.js';
 import { OpenAIEmbedder, type OpenAIEmbedderOptions } from './openai-embedder.js';
-
-// nock 15 brings @mswjs/interceptors 0.44, which calls Promise.withResolvers (Node 22+) for every
-// intercepted request; the gateway runs on Node 20. (nock 14 runs on Node 20 but its interceptors do not
-// match these requests the same way.) Drop this once the project is on Node 22.
-if (!('withResolvers' in Promise)) {
-  Object.assign(Promise, {
-    withResolvers<T>() {
-      let resolve!: (value: T) => void;
-      let reject!: (reason: unknown) => void;
-      const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
-      return { promise, resolve, reject };
-    },
-  });
-}
 
 const ORIGIN = 'https://embeddings.example.test';
 const BASE_URL = `${ORIGIN}/v1`;
