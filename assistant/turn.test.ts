@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { StoredActivity } from '../core/activity.js';
 import type { KnowledgeHit } from '../knowledge/search.js';
+import type { Analysis } from './nlu/nlu.js';
 import { DECISION, runTurn, type ConversationState } from './turn.js';
 
 const hit = (articleId: string, confidence: number, extra: Partial<KnowledgeHit> = {}): KnowledgeHit => ({
@@ -115,5 +116,56 @@ describe('runTurn', () => {
       channelId: 'webchat',
       type: 'message',
     });
+  });
+});
+
+describe('runTurn, registering what could not be answered', () => {
+  const analysis = (over: Partial<Analysis> = {}): Analysis => ({
+    wantsHuman: false,
+    statusQuery: false,
+    demandType: { label: 'consultation', confidence: 0.9, ranked: [{ label: 'consultation', probability: 0.9 }] },
+    question: true,
+    advice: true,
+    vague: false,
+    closing: false,
+    register: false,
+    extraction: { slots: {}, anonymous: false, correction: false },
+    ...over,
+  });
+  const facts = () => ({ name: '其他事项', anonymous: true, place: false });
+
+  it('turns "登记" after a miss into a consultation ticket of that question, asking only for contact details', () => {
+    const question = '我们小区的二次供水水箱多久清洗一次，有没有规定';
+    const missed = runTurn({
+      activity: message(question),
+      state: {},
+      hits: [],
+      analysis: analysis({ category: { label: '10.01.02', confidence: 0.3, ranked: [] } }),
+      categoryFacts: facts,
+    });
+    expect(missed.replies[0]!.text).toMatch(/没有找到/);
+    const registering = runTurn({
+      activity: message('登记'),
+      state: missed.state,
+      hits: [],
+      analysis: analysis({ register: true, vague: true }),
+      categoryFacts: facts,
+    });
+    expect(registering.replies[0]!.channelData).toMatchObject({ intake: { asked: 'name' } });
+    expect(registering.state.intake).toMatchObject({
+      demandType: 'consultation',
+      description: question,
+      category: '10.01.02',
+    });
+  });
+
+  it('asks what it is about when there is nothing to register yet', () => {
+    const { replies } = runTurn({
+      activity: message('登记'),
+      state: {},
+      hits: [],
+      analysis: analysis({ register: true }),
+    });
+    expect(replies[0]!.channelData).toMatchObject({ clarify: 'details' });
   });
 });

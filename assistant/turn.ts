@@ -26,6 +26,12 @@ export interface ConversationState {
   lastArticleId?: string;
   /** The standard question last answered: a follow-up ("那要带什么材料") is searched together with it. */
   lastTopic?: string;
+  /**
+   * The citizen's last question to the knowledge base, and the classifier's best category for it: what a
+   * "登记" after a miss registers as a consultation ticket for a department to answer (an agent can
+   * correct the category; none at all goes to 15.01.01, other matters).
+   */
+  lastQuestion?: { text: string; category?: string };
   /** The case record being gathered. */
   intake?: IntakeState;
   /** A status query waiting for the phone that proves the ticket is the citizen's. */
@@ -92,6 +98,9 @@ export const DEMAND_TYPE_CONFIDENCE = 0.5;
 export const INTAKE_OVER_ANSWER = 0.9;
 /** At or above this the category is taken; below, the citizen picks from the likely ones. */
 export const CATEGORY_CONFIDENCE = 0.5;
+
+/** The taxonomy's catch-all minor class. */
+const OTHER_MATTERS = '15.01.01';
 
 /** Replies to the summary that confirm it. */
 const YES = /^(对|对的|是|是的|没错|没问题|确认|确定|可以|好|好的|行|提交|就这样|嗯|ok|yes|confirm)/i;
@@ -180,7 +189,18 @@ export function runTurn(input: TurnInput): TurnResult {
         state: { ...state, lastArticleId: undefined, misses: 0, intendedType: undefined },
       };
     }
-    if (analysis.vague) {
+    // "登记" after a miss or an unhelpful answer: the question becomes a consultation ticket.
+    if (analysis.register && state.lastQuestion) {
+      const intake: IntakeState = {
+        demandType: 'consultation',
+        description: state.lastQuestion.text,
+        category: state.lastQuestion.category ?? OTHER_MATTERS,
+        slots: {},
+        anonymous: false,
+      };
+      return intakeTurn(input, { ...state, lastQuestion: undefined }, intake, text, t, reply);
+    }
+    if (analysis.vague || analysis.register) {
       return {
         replies: [reply(t.askDetails, { channelData: { clarify: 'details' } })],
         state: { ...state, intendedType: analysis.cue ?? state.intendedType },
@@ -228,6 +248,7 @@ export function runTurn(input: TurnInput): TurnResult {
     };
   }
 
+  const asked = { text, category: input.analysis?.category?.label };
   const [best] = hits;
   if (best && best.confidence >= DECISION.answer) {
     const answer = SHORT_FORM_CHANNELS.has(activity.channelId) ? best.answerShort : best.answerFull;
@@ -246,7 +267,7 @@ export function runTurn(input: TurnInput): TurnResult {
         }),
         reply(t.askHelpful, { suggestedActions: suggestions([t.helpfulYes, t.helpfulNo]) }),
       ],
-      state: { ...state, misses: 0, lastArticleId: best.articleId, lastTopic: best.question },
+      state: { ...state, misses: 0, lastArticleId: best.articleId, lastTopic: best.question, lastQuestion: asked },
     };
   }
   const candidates = hits.filter((h) => h.confidence >= DECISION.suggest).slice(0, DECISION.suggestions);
@@ -264,13 +285,13 @@ export function runTurn(input: TurnInput): TurnResult {
           },
         }),
       ],
-      state: { ...state, lastArticleId: undefined },
+      state: { ...state, lastArticleId: undefined, lastQuestion: asked },
     };
   }
   const misses = (input.state.misses ?? 0) + 1;
   return {
     replies: [reply(misses >= 2 ? t.noAnswerAgain : t.noAnswer)],
-    state: { ...state, misses, lastArticleId: undefined },
+    state: { ...state, misses, lastArticleId: undefined, lastQuestion: asked },
   };
 }
 

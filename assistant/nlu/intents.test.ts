@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { asksAdvice, demandCue, isClosing, isQuestion, isStatusQuery, isVague } from './intents.js';
+import { asksAdvice, asksToRegister, demandCue, isClosing, isQuestion, isStatusQuery, isVague } from './intents.js';
 
 describe('conversation intents', () => {
   it("takes the citizen's own word for the demand type, the first one said", () => {
@@ -28,5 +28,10 @@ describe('conversation intents', () => {
     expect(isQuestion('公积金能取出来交房租吗')).toBe(true);
     expect(asksAdvice('入职半年了单位一直不签劳动合同怎么办')).toBe(true);
     expect(asksAdvice('停电三个小时了，什么时候能来电')).toBe(false);
+  });
+
+  it('hears the offer to register taken up, and only that', () => {
+    for (const text of ['登记', '帮我登记一下', '立个工单吧', 'ticket']) expect(asksToRegister(text), text).toBe(true);
+    expect(asksToRegister('登记结婚要带什么')).toBe(false);
   });
 });

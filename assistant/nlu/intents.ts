@@ -87,3 +87,11 @@ const ACTION_REQUEST =
 export function asksAdvice(text: string): boolean {
   return ADVICE.test(text) && !ACTION_REQUEST.test(text);
 }
+
+/** Taking up the offer to register what could not be answered ("登记"). */
+const REGISTER =
+  /^(请|帮我|我要|给我)?(登记|登记工单|登记一下|立个?工单|提交工单)(吧|一下)?[。.!！]?$|^(ticket|register)$/i;
+
+export function asksToRegister(text: string): boolean {
+  return REGISTER.test(text.trim());
+}

@@ -3,7 +3,7 @@ import { parse } from 'yaml';
 import { loadTaxonomy, type Taxonomy } from '../../tickets/taxonomy.js';
 import { TICKET_NUMBER_IN_TEXT, type DemandType } from '../../tickets/ticket-store.js';
 import { CategoryClassifier } from './category-classifier.js';
-import { asksAdvice, demandCue, isClosing, isQuestion, isStatusQuery, isVague } from './intents.js';
+import { asksAdvice, asksToRegister, demandCue, isClosing, isQuestion, isStatusQuery, isVague } from './intents.js';
 import {
   ASKS_HOW,
   detectEmergency,
@@ -44,6 +44,8 @@ export interface Analysis {
   vague: boolean;
   /** Thanks or goodbye. */
   closing: boolean;
+  /** Takes up the offer to register a question that could not be answered ("登记"). */
+  register: boolean;
   /** Undefined when no category shares a telling word with the text. */
   category?: Classification;
   extraction: Extraction;
@@ -181,6 +183,7 @@ export class Nlu {
       advice: asksAdvice(text),
       vague: isVague(text),
       closing: isClosing(text),
+      register: asksToRegister(text),
       category: this.categories.classify(text),
       extraction: extractSlots(text, expecting),
     };
