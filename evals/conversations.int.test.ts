@@ -26,23 +26,23 @@ describe('conversation suites', () => {
   }, 180_000);
   afterAll(async () => gw?.cleanup());
 
-  it('meets the targets on conversations-zh', async () => {
-    const report = reports['conversations-zh'];
-    expect(report.scripts).toBe((await loadConversationScripts()).length);
-    expect(report.scripts).toBeGreaterThanOrEqual(60);
-    expect(report.turnAccuracy).toBeGreaterThanOrEqual(0.95);
-    expect(report.slotAccuracy).toBeGreaterThanOrEqual(0.95);
-    expect(report.demandTypeAccuracy).toBeGreaterThanOrEqual(0.9);
-    expect(report.emergencyRecall).toBe(1);
-    expect(report.falseAlarmRate).toBeLessThanOrEqual(0.02);
-  });
+  /**
+   * The issue's targets on conversations-zh; on conversations-fresh-zh, the levels of its first (blind) run.
+   * Emergency recall and false alarms are held to the targets on both.
+   */
+  const FLOORS: Record<ConversationSuite, { scripts: number; turn: number; slot: number; demandType: number }> = {
+    'conversations-zh': { scripts: 60, turn: 0.95, slot: 0.95, demandType: 0.9 },
+    'conversations-fresh-zh': { scripts: 40, turn: 0.94, slot: 0.9, demandType: 0.9 },
+  };
 
-  it('stays above its first blind measurement on conversations-fresh-zh', () => {
-    const report = reports['conversations-fresh-zh'];
-    expect(report.scripts).toBeGreaterThanOrEqual(40);
-    expect(report.turnAccuracy).toBeGreaterThanOrEqual(0.94);
-    expect(report.slotAccuracy).toBeGreaterThanOrEqual(0.9);
-    expect(report.demandTypeAccuracy).toBeGreaterThanOrEqual(0.9);
+  it.each(CONVERSATION_SUITES)('%s stays at or above its floors', async (suite) => {
+    const report = reports[suite];
+    const floor = FLOORS[suite];
+    expect(report.scripts).toBe((await loadConversationScripts(suite)).length);
+    expect(report.scripts).toBeGreaterThanOrEqual(floor.scripts);
+    expect(report.turnAccuracy).toBeGreaterThanOrEqual(floor.turn);
+    expect(report.slotAccuracy).toBeGreaterThanOrEqual(floor.slot);
+    expect(report.demandTypeAccuracy).toBeGreaterThanOrEqual(floor.demandType);
     expect(report.emergencyRecall).toBe(1);
     expect(report.falseAlarmRate).toBeLessThanOrEqual(0.02);
   });
