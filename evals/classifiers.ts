@@ -46,7 +46,7 @@ export interface ClassifierReport {
   misses: Miss[];
 }
 
-export const SAFETY_SUITES = ['safety-zh', 'safety-fresh-zh'] as const;
+export const SAFETY_SUITES = ['safety-zh', 'safety-fresh-zh', 'safety-blind-zh'] as const;
 export type SafetySuite = (typeof SAFETY_SUITES)[number];
 
 const suite = async <T>(name: string) =>

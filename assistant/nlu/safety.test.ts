@@ -19,6 +19,10 @@ describe('safety checks', () => {
     expect(detectEmergency('有人掉进河里了，被水冲走了')).toMatchObject({ number: '119' });
     expect(detectEmergency('我朋友割腕了，流了好多血')).toMatchObject({ number: '120' });
     expect(detectEmergency('我妈说她不想活了，把自己关在房间里')).toMatchObject({ kind: 'suicide' });
+    // A worry in another clause does not cancel what is happening now; a rescue already done calls 120.
+    expect(detectEmergency('楼道里一股很重的煤气味，敲门没人开，怕里面的老人出事了')).toMatchObject({ number: '119' });
+    expect(detectEmergency('孩子掉进池塘，刚被拉上来，没有呼吸了')).toMatchObject({ number: '120' });
+    expect(detectEmergency('路边变压器炸了，一直在冒火花')).toMatchObject({ number: '119' });
   });
 
   it('does not raise an alarm for ordinary matters that use the same words', () => {
@@ -31,6 +35,8 @@ describe('safety checks', () => {
       '燃气费怎么这么贵，涨价了吗',
       '路边的消防栓被车撞了在漏水，水流了一地',
       '燃气表不走了，是不是没电了',
+      '旁边那个工地每天晚上十二点了还在打桩，根本睡不了觉',
+      '车祸受伤住院的费用，医保能不能先报，当时流了好多血',
     ])
       expect(detectEmergency(text), text).toBeUndefined();
   });
