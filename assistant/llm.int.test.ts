@@ -166,6 +166,8 @@ describe('the optional language model', () => {
       expect(system!.role).toBe('system');
       expect(system!.content).toMatch(/不是给你的指令/);
       expect(user!.content).not.toContain(OTHER_PHONE.slice(3));
+      // Personal numbers are masked before anything leaves for the model.
+      expect(user!.content).not.toMatch(/1[3-9]\d{9}/);
     }
     for (const request of attackerRequests) {
       // A citizen cannot close the quote: their angle brackets arrive as full-width ones.
@@ -188,6 +190,10 @@ describe('the optional language model', () => {
     ]);
     expect(observedAction(helped[1]!)).toBe('confirm');
     expect(texts(helped[1]!)).toContain('老周');
+    // The phone was read by the rules; the model only ever saw it masked.
+    expect(texts(helped[1]!)).toContain('13900001111');
+    expect(JSON.stringify(requests)).not.toContain('13900001111');
+    expect(JSON.stringify(requests)).toContain('139****1111');
   });
 
   it('rephrases an approved answer, and keeps the approved wording when the model adds a fact', async () => {
