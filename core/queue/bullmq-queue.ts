@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { Queue, Worker, type Job as BullJob, type JobsOptions } from 'bullmq';
+import { Queue, UnrecoverableError, Worker, type Job as BullJob, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { isPermanent } from './job-queue.js';
 import type { DeadLetterSink, Job, JobHandler, JobOptions, JobQueue, QueueDefaults, WorkOptions } from './job-queue.js';
 
 export interface BullMqQueueOptions {
@@ -134,7 +135,8 @@ export class BullMqQueue implements JobQueue {
       await handler(job);
     } catch (thrown) {
       const error = thrown instanceof Error ? thrown : new Error(String(thrown));
-      const last = job.attempt >= job.maxAttempts;
+      const permanent = isPermanent(error);
+      const last = permanent || job.attempt >= job.maxAttempts;
       log.warn({ jobId: job.id, attempt: job.attempt, maxAttempts: job.maxAttempts, err: error }, 'job attempt failed');
       if (last) {
         // Recorded here, before BullMQ moves the job to `failed`: if the process dies in between, the job
@@ -142,6 +144,12 @@ export class BullMqQueue implements JobQueue {
         // the `failed` event instead would lose the entry when the process dies right after the move.
         this.deadLettered.add(error);
         await this.recordDeadLetter(queue, bullJob, error, job.attempt, log);
+      }
+      if (permanent) {
+        // BullMQ's own marker for "do not retry"; the dead letter is already recorded.
+        const unrecoverable = new UnrecoverableError(error.message);
+        this.deadLettered.add(unrecoverable);
+        throw unrecoverable;
       }
       throw error;
     }

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { DeadLetter, Job, JobQueue } from './job-queue.js';
+import { PermanentJobError, type DeadLetter, type Job, type JobQueue } from './job-queue.js';
 
 export interface JobQueueConformanceContext {
   queue: JobQueue;
@@ -198,6 +198,26 @@ export function jobQueueConformance(name: string, setup: () => Promise<JobQueueC
       expect(calls).toBe(2);
       expect(await recorded()).toEqual([
         expect.objectContaining({ queue: name, jobId: id, data: { poison: true }, error: message, attempts: 2 }),
+      ]);
+    });
+
+    it('dead-letters a permanent failure at once, without retrying it', async () => {
+      const name = queueName();
+      let calls = 0;
+      await queue.work(name, async () => {
+        calls++;
+        throw new PermanentJobError('400 invalid number');
+      });
+      const id = await queue.send(name, { to: 'not a number' }, { attempts: 5, backoffMs: 0 });
+      const recorded = async () => context!.deadLetters.list({ limit: 10, queue: name });
+      await waitFor(async () => (await recorded()).length > 0, 'dead letter recorded');
+      // Long enough for a retry to have happened, had there been one.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await queue.stop();
+
+      expect(calls).toBe(1);
+      expect(await recorded()).toEqual([
+        expect.objectContaining({ queue: name, jobId: id, error: '400 invalid number', attempts: 1 }),
       ]);
     });
 

@@ -38,6 +38,21 @@ export interface Job<T> {
 
 export type JobHandler<T> = (job: Job<T>) => Promise<void>;
 
+/**
+ * Thrown by a handler when another attempt cannot succeed (a provider rejected the request as invalid):
+ * the job goes to the dead letters at once instead of being retried.
+ */
+export class PermanentJobError extends Error {
+  readonly permanent = true;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PermanentJobError';
+  }
+}
+
+export const isPermanent = (error: unknown): boolean =>
+  error instanceof Error && (error as Partial<PermanentJobError>).permanent === true;
+
 export interface WorkOptions {
   /** Jobs of this queue handled at once by this process. */
   concurrency?: number;
@@ -48,7 +63,7 @@ export interface JobQueue {
   /** Returns the job id, or null when `dedupeKey` matched a job that is still pending. */
   send<T>(queue: string, data: T, options?: JobOptions): Promise<string | null>;
   /** Starts handling jobs of `queue`. A handler that throws is retried with backoff; after the last
-   * attempt the job is written to the dead-letter table. */
+   * attempt, or at once when it throws a `PermanentJobError`, the job is written to the dead-letter table. */
   work<T>(queue: string, handler: JobHandler<T>, options?: WorkOptions): Promise<void>;
   /** Stops taking jobs, waits for running handlers to finish, and closes connections. */
   stop(): Promise<void>;

@@ -2,6 +2,7 @@ import PgBoss from 'pg-boss';
 import type pg from 'pg';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { isPermanent } from './job-queue.js';
 import type { DeadLetterSink, Job, JobHandler, JobOptions, JobQueue, QueueDefaults, WorkOptions } from './job-queue.js';
 
 export interface PgBossQueueOptions {
@@ -208,7 +209,8 @@ export class PgBossQueue implements JobQueue {
     } catch (thrown) {
       const error = thrown instanceof Error ? thrown : new Error(String(thrown));
       log.warn({ jobId: job.id, attempt: job.attempt, maxAttempts: job.maxAttempts, err: error }, 'job attempt failed');
-      if (job.attempt >= job.maxAttempts) {
+      const permanent = isPermanent(error);
+      if (permanent || job.attempt >= job.maxAttempts) {
         // Recorded before pg-boss marks the job failed (it does so after this throws): if the process dies in
         // between, the job expires and runs again, and the repeated insert is a no-op (unique queue + job id).
         try {
@@ -224,6 +226,8 @@ export class PgBossQueue implements JobQueue {
           log.error({ jobId: job.id, err: recordError }, 'could not record dead letter');
         }
       }
+      // A permanent failure ends here: pg-boss would retry a throw, and the dead letter is the record.
+      if (permanent) return;
       throw error;
     }
   }
