@@ -11,6 +11,9 @@ import type { ConversationBroker } from '../assistant/broker.js';
 import { DirectLineAuth } from '../channels/webchat/auth.js';
 import { directLineRoutes } from '../channels/webchat/direct-line.js';
 import { guestTokenRoute } from '../channels/webchat/guest-token.js';
+import type { OutboundDelivery } from '../channels/delivery.js';
+import { smsRoutes, type SmsSettings } from '../channels/sms/twilio.js';
+import type { OptOuts } from '../core/opt-outs.js';
 import type { DirectLineTokens } from '../channels/webchat/tokens.js';
 import type { StaffAccounts } from '../core/accounts.js';
 import type { Config } from '../core/config.js';
@@ -41,6 +44,8 @@ export interface AppDependencies {
   queue: JobQueue;
   /** Shares rate-limit counters across instances; per-instance memory without it. */
   rateLimitRedis?: unknown;
+  /** The SMS channel, when configured. */
+  sms?: { settings: SmsSettings; optOuts: OptOuts; delivery: OutboundDelivery };
 }
 
 /** The HTTP face of the gateway. Pure assembly: every dependency is built by the caller. */
@@ -156,6 +161,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       queue: deps.queue,
     });
     await app.register(webPages);
+    if (deps.sms) {
+      await app.register(smsRoutes, { broker: deps.broker, publicUrl: config.publicUrl, ...deps.sms });
+    }
   }
   return app;
 }

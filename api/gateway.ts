@@ -14,6 +14,9 @@ import { DatabaseDeadLetters } from '../core/queue/dead-letters.js';
 import type { JobQueue } from '../core/queue/job-queue.js';
 import { getOrCreateSetting } from '../core/settings.js';
 import { LlmAssistant } from '../assistant/llm.js';
+import { OutboundDelivery } from '../channels/delivery.js';
+import { SMS_CHANNEL, TwilioSmsSender } from '../channels/sms/twilio.js';
+import { OptOuts } from '../core/opt-outs.js';
 import { KnowledgeEditorial, seedDemoArticles } from '../knowledge/editorial.js';
 import { createEmbedder, embedderConfigFromEnv } from '../knowledge/embedders/create-embedder.js';
 import { KnowledgeSearch } from '../knowledge/search.js';
@@ -36,6 +39,8 @@ export interface Gateway {
   editorial: KnowledgeEditorial;
   index: VectorIndex;
   tickets: TicketStore;
+  /** Replies on push channels (SMS). */
+  delivery: OutboundDelivery;
   close(): Promise<void>;
 }
 
@@ -109,8 +114,22 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     const tickets = new TicketStore(db, calendar, (code) => taxonomy.departmentOf(code).name, policy);
     const nlu = await Nlu.load(taxonomy, { cacheDir: config.nluCacheDir, logger });
 
+    // Push channels: their replies are stored pending and sent by the delivery queue.
+    const optOuts = new OptOuts(db);
+    const store = new ConversationStore(db, { pushChannels: config.sms ? [SMS_CHANNEL] : [] });
+    const delivery = new OutboundDelivery({
+      store,
+      queue,
+      senders: config.sms
+        ? [new TwilioSmsSender(config.sms, optOuts, config.publicUrl && `${config.publicUrl}/sms/twilio/status`)]
+        : [],
+      logger,
+      attempts: config.jobAttempts,
+      backoffMs: 2000,
+    });
     const broker = new ConversationBroker({
-      store: new ConversationStore(db),
+      store,
+      delivery,
       queue,
       bus,
       knowledge: search,
@@ -138,6 +157,10 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       }
       await broker.startWorker(config.workerConcurrency);
       await broker.recoverUnanswered();
+      if (delivery.channels.length > 0) {
+        await delivery.start(config.workerConcurrency);
+        cleanups.push(async () => delivery.stop());
+      }
       const timer = setInterval(() => {
         broker.recoverUnanswered().catch((error) => logger.warn({ err: error }, 'recovery sweep failed'));
       }, RECOVERY_INTERVAL_MS).unref();
@@ -161,12 +184,13 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       index,
       queue,
       rateLimitRedis,
+      sms: config.sms && { settings: config.sms, optOuts, delivery },
     });
     cleanups.push(() => app.close());
     const address = await app.listen({ host: config.host, port: config.port });
     const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
     logger.info({ url, role: config.role, database: database.kind, queue: queue.kind }, 'gateway listening');
-    return { app, url, database, queue, broker, accounts, editorial, index, tickets, close: closeAll };
+    return { app, url, database, queue, broker, accounts, editorial, index, tickets, delivery, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

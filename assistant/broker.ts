@@ -47,6 +47,11 @@ export interface BrokerOptions {
   /** The optional language model: case details the rules missed, and answers rephrased (checked). */
   llm?: LlmAssistant;
   /**
+   * Push channels' delivery (channels/delivery.ts): told about every committed reply, queues a send for
+   * those stored as pending. Its recovery sweep catches replies whose notice was lost.
+   */
+  delivery?: { enqueue(activities: StoredActivity[]): Promise<void> };
+  /**
    * Run the turn in this process right after the message is stored and acknowledged, instead of queueing
    * it. The stored, unanswered row is the durable record: if this process dies mid-turn, the recovery
    * sweep (`recoverUnanswered`, on every worker) queues it. Off for API-only instances, whose turns are
@@ -93,23 +98,41 @@ export class ConversationBroker {
     channelId: string;
     user: { id: string; name?: string };
     locale?: string;
+    /** Off for channels where the citizen writes first and a greeting would cost a message (SMS). */
+    welcome?: boolean;
   }): Promise<ConversationRecord> {
     const locale = resolveLocale(input.locale);
     const id = newConversationId();
     const conversation = await this.options.store.createConversation(
       { id, channelId: input.channelId, user: input.user, bot: { id: BOT_ACCOUNT.id, name: BOT_ACCOUNT.name }, locale },
-      {
-        type: 'message',
-        channelId: input.channelId,
-        from: BOT_ACCOUNT,
-        recipient: { id: input.user.id, name: input.user.name ?? '', role: 'user' },
-        locale,
-        textFormat: 'plain',
-        text: messagesFor(locale).welcome,
-      },
+      input.welcome === false
+        ? undefined
+        : {
+            type: 'message',
+            channelId: input.channelId,
+            from: BOT_ACCOUNT,
+            recipient: { id: input.user.id, name: input.user.name ?? '', role: 'user' },
+            locale,
+            textFormat: 'plain',
+            text: messagesFor(locale).welcome,
+          },
     );
     this.options.logger.info({ conversationId: id, channel: input.channelId }, 'conversation started');
     return conversation;
+  }
+
+  /**
+   * The conversation a message from a channel that knows citizens by address (SMS, WeChat) belongs to:
+   * their latest one on that channel if it was active within `idleMs`, else a new one (no greeting).
+   */
+  async conversationFor(input: {
+    channelId: string;
+    user: { id: string; name?: string };
+    locale?: string;
+    idleMs: number;
+  }): Promise<ConversationRecord> {
+    const recent = await this.options.store.recentConversationOf(input.channelId, input.user.id, input.idleMs);
+    return recent ?? this.startConversation({ ...input, welcome: false });
   }
 
   getConversation(id: string): Promise<ConversationRecord | undefined> {
@@ -321,6 +344,9 @@ export class ConversationBroker {
       if (commit.committed) {
         logger.debug({ conversationId, activityId: inbound.id, replies: commit.replies.length }, 'turn committed');
         await this.announce(conversationId, commit.replies);
+        await this.options.delivery?.enqueue(commit.replies).catch((error: unknown) => {
+          logger.warn({ err: error, conversationId }, 'could not queue the delivery; the sweep will');
+        });
         // A message that arrives from now on starts its own run (chained after this one), so the last
         // pending message needs no second look.
         if (snapshot.pending.length === 1) return;

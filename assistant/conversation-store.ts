@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { activityId, type Activity, type ActivityPage, type StoredActivity } from '../core/activity.js';
-import type { Database } from '../core/db/schema.js';
+import type { Database, DeliveryStatus } from '../core/db/schema.js';
 import { AppError } from '../core/errors.js';
 import type { ConversationState } from './turn.js';
 
@@ -44,7 +44,41 @@ export interface TurnSnapshot {
 
 /** Storage of conversations, their activities and state. Every write that belongs together is one transaction. */
 export class ConversationStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  private readonly pushChannels: string[];
+
+  /**
+   * @param options.pushChannels channels whose replies are sent by a delivery job (SMS, WeChat
+   *   customer-service messages): their outbound activities are stored with delivery status `pending`.
+   */
+  constructor(
+    private readonly db: Kysely<Database>,
+    options: { pushChannels?: Iterable<string> } = {},
+  ) {
+    this.pushChannels = [...(options.pushChannels ?? [])];
+  }
+
+  /**
+   * The citizen's latest conversation on a channel that knows them by an address (a phone number),
+   * when it was active within `withinMs`; a message after a longer silence starts a new one.
+   */
+  async recentConversationOf(
+    channelId: string,
+    userId: string,
+    withinMs: number,
+  ): Promise<ConversationRecord | undefined> {
+    const row = await this.db
+      .selectFrom('conversations')
+      .innerJoin('participants', 'participants.conversation_id', 'conversations.id')
+      .selectAll('conversations')
+      .where('participants.id', '=', userId)
+      .where('participants.role', '=', 'user')
+      .where('conversations.channel_id', '=', channelId)
+      .where('conversations.updated_at', '>', new Date(Date.now() - withinMs))
+      .orderBy('conversations.updated_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row && { id: row.id, channelId: row.channel_id, mode: row.mode, locale: row.locale, lastSeq: row.last_seq };
+  }
 
   async createConversation(
     input: NewConversation,
@@ -224,10 +258,11 @@ export class ConversationStore {
         returning last_seq
       ), inserted as (
         insert into activities (id, conversation_id, seq, direction, channel_id, type, from_id, from_role, text,
-                                reply_to_id, body, created_at)
+                                reply_to_id, body, created_at, delivery_status)
         select n.id, ${conversationId}, n.seq, 'outbound', r.body->>'channelId', r.body->>'type',
                r.body->'from'->>'id', coalesce(r.body->'from'->>'role', 'bot'), r.body->>'text', ${input.inbound.id},
-               r.body || jsonb_build_object('id', n.id), (r.body->>'timestamp')::timestamptz
+               r.body || jsonb_build_object('id', n.id), (r.body->>'timestamp')::timestamptz,
+               case when r.body->>'channelId' = any(${this.pushChannels}::text[]) then 'pending' end
         from seq, jsonb_array_elements(${JSON.stringify(replies)}::jsonb) with ordinality as r(body, i),
              lateral (select seq.last_seq - ${count} + r.i as seq) s,
              lateral (select s.seq, ${conversationId} || '|' || lpad(s.seq::text, 7, '0') as id) n
@@ -238,6 +273,65 @@ export class ConversationStore {
              coalesce((select json_agg(body order by seq) from inserted), '[]'::json) as replies`.execute(this.db);
     const row = rows[0]!;
     return row.committed ? { committed: true, replies: row.replies, lastSeq: row.last_seq! } : { committed: false };
+  }
+
+  /** Outbound activities on push channels still waiting to be sent, older than `olderThanMs`. */
+  async pendingDeliveries(olderThanMs: number, limit = 500): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('activities')
+      .select('id')
+      .where('delivery_status', '=', 'pending')
+      .where('created_at', '<', new Date(Date.now() - olderThanMs))
+      .orderBy('created_at')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  /** An outbound activity with its delivery status (for the delivery job). */
+  async deliveryOf(
+    activityId: string,
+  ): Promise<{ activity: StoredActivity; status: DeliveryStatus | null } | undefined> {
+    const row = await this.db
+      .selectFrom('activities')
+      .select(['body', 'delivery_status'])
+      .where('id', '=', activityId)
+      .where('direction', '=', 'outbound')
+      .executeTakeFirst();
+    return row && { activity: row.body as unknown as StoredActivity, status: row.delivery_status };
+  }
+
+  async markDelivery(
+    activityId: string,
+    status: DeliveryStatus,
+    details: { attempts: number; providerMessageId?: string; error?: string },
+  ): Promise<void> {
+    await this.db
+      .updateTable('activities')
+      .set({
+        delivery_status: status,
+        delivery_attempts: details.attempts,
+        provider_message_id: details.providerMessageId ?? null,
+        delivery_error: details.error ?? null,
+        delivery_updated_at: sql`now()`,
+      })
+      .where('id', '=', activityId)
+      .execute();
+  }
+
+  /** A provider's later report on a sent message; false when no sent message has that id. */
+  async recordDeliveryReport(
+    providerMessageId: string,
+    status: 'delivered' | 'failed',
+    error?: string,
+  ): Promise<boolean> {
+    const result = await this.db
+      .updateTable('activities')
+      .set({ delivery_status: status, delivery_error: error ?? null, delivery_updated_at: sql`now()` })
+      .where('provider_message_id', '=', providerMessageId)
+      .where('delivery_status', 'in', ['sent', 'delivered', 'failed'])
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
   }
 
   /** Conversations with inbound activities older than `olderThanMs` that were never answered. */

@@ -67,6 +67,10 @@ const schema = z.object({
   LLM_MODEL: z.string().min(1).optional(),
   LLM_API_KEY: z.string().min(1).optional(),
   LLM_TIMEOUT_MS: positiveInt.max(60_000).default(3000),
+  TWILIO_ACCOUNT_SID: z.string().min(1).optional(),
+  TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
+  SMS_FROM: z.string().min(1).optional(),
+  SMS_API_BASE_URL: url(['http:', 'https:']).default('https://api.twilio.com'),
   HOLIDAY_CALENDAR_FILE: z.string().min(1).optional(),
   TAXONOMY_FILE: z.string().min(1).optional(),
   DEADLINE_DAYS_CONSULTATION: positiveInt.max(60).default(1),
@@ -121,6 +125,8 @@ export interface Config {
    * Undefined unless LLM_BASE_URL and LLM_MODEL are set; then nothing calls out.
    */
   llm?: { baseUrl: string; model: string; apiKey?: string; timeoutMs: number };
+  /** The SMS channel (a Twilio-compatible provider); undefined unless its account, token and sender are set. */
+  sms?: { accountSid: string; authToken: string; from: string; apiBaseUrl: string };
   tickets: {
     /** China's public holidays and make-up days (core/calendar/holidays-cn.yaml unless a city's own). */
     calendarFile?: string;
@@ -164,6 +170,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     embedder: embedderSettings(e),
     llm: llmSettings(e),
+    sms: smsSettings(e),
     tickets: {
       calendarFile: e.HOLIDAY_CALENDAR_FILE,
       taxonomyFile: e.TAXONOMY_FILE,
@@ -202,5 +209,23 @@ function llmSettings(e: z.output<typeof schema>): Config['llm'] {
     model: e.LLM_MODEL,
     apiKey: e.LLM_API_KEY,
     timeoutMs: e.LLM_TIMEOUT_MS,
+  };
+}
+
+function smsSettings(e: z.output<typeof schema>): Config['sms'] {
+  const given = [e.TWILIO_ACCOUNT_SID, e.TWILIO_AUTH_TOKEN, e.SMS_FROM];
+  if (given.every((v) => v === undefined)) return undefined;
+  for (const [variable, value] of [
+    ['TWILIO_ACCOUNT_SID', e.TWILIO_ACCOUNT_SID],
+    ['TWILIO_AUTH_TOKEN', e.TWILIO_AUTH_TOKEN],
+    ['SMS_FROM', e.SMS_FROM],
+  ] as const) {
+    if (value === undefined) throw new ConfigError(variable, 'required when the SMS channel is configured');
+  }
+  return {
+    accountSid: e.TWILIO_ACCOUNT_SID!,
+    authToken: e.TWILIO_AUTH_TOKEN!,
+    from: e.SMS_FROM!,
+    apiBaseUrl: e.SMS_API_BASE_URL.replace(/\/+$/, ''),
   };
 }

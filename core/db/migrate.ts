@@ -6,6 +6,7 @@ import * as dropFaq from './migrations/0004-drop-faq.js';
 import * as vectorCost from './migrations/0005-vector-cost.js';
 import * as vectorIndex from './migrations/0006-vector-index.js';
 import * as tickets from './migrations/0007-tickets.js';
+import * as delivery from './migrations/0008-delivery.js';
 
 /** Migrations are compiled into the program (no directory scan), so a bundle or a test runs the same set. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005-vector-cost': vectorCost,
   '0006-vector-index': vectorIndex,
   '0007-tickets': tickets,
+  '0008-delivery': delivery,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

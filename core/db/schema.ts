@@ -43,6 +43,22 @@ export interface ActivitiesTable {
   created_at: Timestamp;
   /** Inbound only: set in the transaction that stored the turn's replies. */
   processed_at: NullableTimestamp;
+  /** Outbound on push channels only (SMS, WeChat customer-service messages); null elsewhere. */
+  delivery_status: Generated<DeliveryStatus | null>;
+  delivery_attempts: Generated<number>;
+  /** The provider's id of the sent message (Twilio MessageSid), for its status callbacks. */
+  provider_message_id: Generated<string | null>;
+  delivery_error: Generated<string | null>;
+  delivery_updated_at: Generated<Date | null>;
+}
+
+export type DeliveryStatus = 'pending' | 'sent' | 'delivered' | 'failed' | 'dead' | 'suppressed';
+
+export interface OptOutsTable {
+  channel_id: string;
+  /** The channel's address of the citizen (a phone number). */
+  address: string;
+  created_at: Generated<Date>;
 }
 
 export interface ConversationStateTable {
@@ -227,4 +243,5 @@ export interface Database {
   tickets: TicketsTable;
   ticket_counters: TicketCountersTable;
   ticket_events: TicketEventsTable;
+  opt_outs: OptOutsTable;
 }

@@ -1,0 +1,199 @@
+/**
+ * SMS through a Twilio-compatible provider: a form-encoded inbound webhook signed with
+ * `X-Twilio-Signature` (checked with the `twilio` package's own code, over the public URL when the
+ * gateway is behind a proxy), status callbacks, and replies sent through the provider's Messages API by
+ * the delivery queue (channels/delivery.ts). The citizen is known by phone number: their messages within
+ * a day continue one conversation. Opt-out keywords (退订, STOP…) are honoured: later replies to that
+ * number are suppressed until the citizen opts in again (开通, START).
+ */
+import formBody from '@fastify/formbody';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import twilio from 'twilio';
+import type { ConversationBroker } from '../../assistant/broker.js';
+import type { StoredActivity } from '../../core/activity.js';
+import { AppError } from '../../core/errors.js';
+import type { OptOuts } from '../../core/opt-outs.js';
+import { retryableStatus, SendError, type ChannelSender, type OutboundDelivery } from '../delivery.js';
+
+export const SMS_CHANNEL = 'sms';
+
+export interface SmsSettings {
+  accountSid: string;
+  authToken: string;
+  /** The number (or sender id) replies come from. */
+  from: string;
+  /** The Messages API's origin, e.g. `https://api.twilio.com` or a compatible gateway's. */
+  apiBaseUrl: string;
+}
+
+/** A citizen's messages this close together belong to one conversation. */
+const CONVERSATION_IDLE_MS = 24 * 60 * 60 * 1000;
+
+const OPT_OUT = /^(退订|td|t|stop|stopall|unsubscribe|cancel|end|quit)$/i;
+const OPT_IN = /^(开通|订阅|start|unstop|yes)$/i;
+
+const PHONE = /^\+?\d{5,15}$/;
+
+/** TwiML documents are tiny; text is escaped for XML. */
+const twiml = (message?: string) =>
+  `<?xml version="1.0" encoding="UTF-8"?><Response>${
+    message ? `<Message>${message.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')}</Message>` : ''
+  }</Response>`;
+
+/** GSM-7 text takes 160 characters a segment (153 when split); anything else, such as Chinese, 70 (67). */
+export function smsSegments(text: string): number {
+  const gsm = /^[\x20-\x7e\n\r]*$/.test(text);
+  const length = [...text].length;
+  const [single, part] = gsm ? [160, 153] : [70, 67];
+  return length <= single ? 1 : Math.ceil(length / part);
+}
+
+/** At most this many segments a reply; a longer one ends at a sentence within the limit. */
+export const MAX_SEGMENTS = 5;
+
+/** The reply as sent: cut at the last sentence end that fits MAX_SEGMENTS, with a pointer to more. */
+export function smsText(text: string, more = '…详询12345'): string {
+  if (smsSegments(text) <= MAX_SEGMENTS) return text;
+  const chars = [...text];
+  const budget = MAX_SEGMENTS * 67 - [...more].length;
+  const head = chars.slice(0, budget).join('');
+  const cut = Math.max(head.lastIndexOf('。'), head.lastIndexOf('；'), head.lastIndexOf('！'), head.lastIndexOf('？'));
+  return (cut > budget / 2 ? head.slice(0, cut + 1) : head) + more;
+}
+
+export class TwilioSmsSender implements ChannelSender {
+  readonly channelId = SMS_CHANNEL;
+
+  constructor(
+    private readonly settings: SmsSettings,
+    private readonly optOuts: OptOuts,
+    /** Where the provider posts status callbacks (needs the gateway's public URL). */
+    private readonly statusCallbackUrl: string | undefined,
+  ) {}
+
+  async send(activity: StoredActivity): Promise<{ providerMessageId: string } | 'suppressed'> {
+    const to = activity.recipient?.id.replace(/^sms:/, '');
+    if (!to || !PHONE.test(to)) throw new SendError(`no phone number to send to: ${activity.recipient?.id}`, false);
+    if (await this.optOuts.isOptedOut(SMS_CHANNEL, to)) return 'suppressed';
+    const form = new URLSearchParams({ To: to, From: this.settings.from, Body: smsText(activity.text ?? '') });
+    if (this.statusCallbackUrl) form.set('StatusCallback', this.statusCallbackUrl);
+    const { accountSid, authToken, apiBaseUrl } = this.settings;
+    let response: Response;
+    try {
+      response = await fetch(`${apiBaseUrl}/2010-04-01/Accounts/${accountSid}/Messages.json`, {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+          // The same reply sent twice (a retry after a lost response) is one message at the provider.
+          'I-Twilio-Idempotency-Token': activity.id,
+        },
+        body: form,
+        signal: AbortSignal.timeout(10_000),
+      });
+    } catch (error) {
+      throw new SendError(`SMS provider unreachable: ${(error as Error).message}`, true);
+    }
+    const body = (await response.json().catch(() => ({}))) as { sid?: string; message?: string; code?: number };
+    if (!response.ok || !body.sid) {
+      const detail = body.message ?? response.statusText;
+      throw new SendError(
+        `SMS provider answered ${response.status}${body.code ? ` (${body.code})` : ''}: ${detail}`,
+        retryableStatus(response.status),
+        response.status,
+      );
+    }
+    return { providerMessageId: body.sid };
+  }
+}
+
+interface InboundForm {
+  From?: string;
+  To?: string;
+  Body?: string;
+  MessageSid?: string;
+  SmsSid?: string;
+  MessageStatus?: string;
+  ErrorCode?: string;
+}
+
+export interface SmsRoutesOptions {
+  broker: ConversationBroker;
+  settings: SmsSettings;
+  optOuts: OptOuts;
+  delivery: OutboundDelivery;
+  /** The gateway's public origin: the URL the provider signed. Unset: the request's own. */
+  publicUrl?: string;
+}
+
+export const smsRoutes: FastifyPluginAsync<SmsRoutesOptions> = async (app, options) => {
+  await app.register(formBody);
+
+  const verify = (request: FastifyRequest) => {
+    const signature = request.headers['x-twilio-signature'];
+    if (typeof signature !== 'string') throw new AppError('E_FORBIDDEN', 'Missing X-Twilio-Signature');
+    const origin = options.publicUrl ?? `${request.protocol}://${request.host}`;
+    const params = (request.body ?? {}) as Record<string, string>;
+    if (!twilio.validateRequest(options.settings.authToken, signature, origin + request.url, params)) {
+      throw new AppError('E_FORBIDDEN', 'Invalid X-Twilio-Signature');
+    }
+    return params as InboundForm;
+  };
+
+  app.post('/sms/twilio', { schema: { hide: true } }, async (request, reply) => {
+    const form = verify(request);
+    const from = form.From?.trim();
+    const sid = form.MessageSid ?? form.SmsSid;
+    if (!from || !PHONE.test(from) || !sid) {
+      throw new AppError('E_VALIDATION', 'From (a phone number) and MessageSid are required');
+    }
+    const text = (form.Body ?? '').trim();
+    reply.type('text/xml');
+    if (OPT_OUT.test(text)) {
+      await options.optOuts.optOut(SMS_CHANNEL, from);
+      request.log.info({ channel: SMS_CHANNEL }, 'sms opt-out recorded');
+      return twiml('您已退订12345热线短信回复。如需恢复，请回复“开通”。');
+    }
+    if (OPT_IN.test(text)) {
+      await options.optOuts.optIn(SMS_CHANNEL, from);
+      return twiml('您已重新开通12345热线短信回复。');
+    }
+    const user = { id: `sms:${from}`, name: '' };
+    const conversation = await options.broker.conversationFor({
+      channelId: SMS_CHANNEL,
+      user,
+      locale: 'zh-CN',
+      idleMs: CONVERSATION_IDLE_MS,
+    });
+    // Stored (once per MessageSid) before the provider gets its 200; the reply goes out by the API.
+    await options.broker.receive(
+      {
+        type: 'message',
+        channelId: SMS_CHANNEL,
+        conversation: { id: conversation.id },
+        from: { ...user, role: 'user' },
+        recipient: { id: form.To ?? options.settings.from, name: '', role: 'bot' },
+        text,
+        locale: 'zh-CN',
+        channelData: { sms: { messageSid: sid } },
+      },
+      { channelMessageId: sid },
+    );
+    return twiml();
+  });
+
+  app.post('/sms/twilio/status', { schema: { hide: true } }, async (request, reply) => {
+    const form = verify(request);
+    const sid = form.MessageSid ?? form.SmsSid;
+    const status = form.MessageStatus;
+    if (sid && status === 'delivered') await options.delivery.recordStatus(sid, 'delivered');
+    if (sid && (status === 'failed' || status === 'undelivered')) {
+      await options.delivery.recordStatus(
+        sid,
+        'failed',
+        `provider status ${status}${form.ErrorCode ? ` (${form.ErrorCode})` : ''}`,
+      );
+    }
+    return reply.code(204).send();
+  });
+};
