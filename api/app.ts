@@ -14,6 +14,7 @@ import { guestTokenRoute } from '../channels/webchat/guest-token.js';
 import type { OutboundDelivery } from '../channels/delivery.js';
 import { smsRoutes, type SmsSettings } from '../channels/sms/twilio.js';
 import type { OptOuts } from '../core/opt-outs.js';
+import { wechatRoutes, type WechatSettings } from '../channels/wechat/official-account.js';
 import type { DirectLineTokens } from '../channels/webchat/tokens.js';
 import type { StaffAccounts } from '../core/accounts.js';
 import type { Config } from '../core/config.js';
@@ -46,6 +47,8 @@ export interface AppDependencies {
   rateLimitRedis?: unknown;
   /** The SMS channel, when configured. */
   sms?: { settings: SmsSettings; optOuts: OptOuts; delivery: OutboundDelivery };
+  /** The WeChat official account, when configured. */
+  wechat?: { settings: WechatSettings; optOuts: OptOuts; delivery: OutboundDelivery };
 }
 
 /** The HTTP face of the gateway. Pure assembly: every dependency is built by the caller. */
@@ -161,6 +164,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       queue: deps.queue,
     });
     await app.register(webPages);
+    if (deps.wechat) await app.register(wechatRoutes, { broker: deps.broker, ...deps.wechat });
     if (deps.sms) {
       await app.register(smsRoutes, { broker: deps.broker, publicUrl: config.publicUrl, ...deps.sms });
     }

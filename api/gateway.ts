@@ -14,8 +14,10 @@ import { DatabaseDeadLetters } from '../core/queue/dead-letters.js';
 import type { JobQueue } from '../core/queue/job-queue.js';
 import { getOrCreateSetting } from '../core/settings.js';
 import { LlmAssistant } from '../assistant/llm.js';
-import { OutboundDelivery } from '../channels/delivery.js';
-import { SMS_CHANNEL, TwilioSmsSender } from '../channels/sms/twilio.js';
+import { OutboundDelivery, type ChannelSender } from '../channels/delivery.js';
+import { TwilioSmsSender } from '../channels/sms/twilio.js';
+import { WechatSender } from '../channels/wechat/official-account.js';
+import { SharedToken } from '../core/shared-token.js';
 import { OptOuts } from '../core/opt-outs.js';
 import { KnowledgeEditorial, seedDemoArticles } from '../knowledge/editorial.js';
 import { createEmbedder, embedderConfigFromEnv } from '../knowledge/embedders/create-embedder.js';
@@ -116,13 +118,24 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
 
     // Push channels: their replies are stored pending and sent by the delivery queue.
     const optOuts = new OptOuts(db);
-    const store = new ConversationStore(db, { pushChannels: config.sms ? [SMS_CHANNEL] : [] });
+    const senders: ChannelSender[] = [];
+    if (config.sms) {
+      senders.push(
+        new TwilioSmsSender(config.sms, optOuts, config.publicUrl && `${config.publicUrl}/sms/twilio/status`),
+      );
+    }
+    if (config.wechat) {
+      const settings = config.wechat;
+      const accessToken = new SharedToken(db, `wechat.access_token.${settings.appId}`, () =>
+        WechatSender.fetchToken(settings),
+      );
+      senders.push(new WechatSender(settings, accessToken, optOuts));
+    }
+    const store = new ConversationStore(db, { pushChannels: senders.map((s) => s.channelId) });
     const delivery = new OutboundDelivery({
       store,
       queue,
-      senders: config.sms
-        ? [new TwilioSmsSender(config.sms, optOuts, config.publicUrl && `${config.publicUrl}/sms/twilio/status`)]
-        : [],
+      senders,
       logger,
       attempts: config.jobAttempts,
       backoffMs: 2000,
@@ -185,6 +198,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       queue,
       rateLimitRedis,
       sms: config.sms && { settings: config.sms, optOuts, delivery },
+      wechat: config.wechat && { settings: config.wechat, optOuts, delivery },
     });
     cleanups.push(() => app.close());
     const address = await app.listen({ host: config.host, port: config.port });

@@ -319,6 +319,33 @@ export class ConversationStore {
       .execute();
   }
 
+  /**
+   * Takes pending replies for a reply in the channel's response (WeChat's passive reply): returns the ids
+   * it marked sent, so a delivery job that runs later finds them sent and sends nothing.
+   */
+  async claimDeliveries(activityIds: string[]): Promise<string[]> {
+    if (activityIds.length === 0) return [];
+    const rows = await this.db
+      .updateTable('activities')
+      .set({ delivery_status: 'sent', delivery_attempts: 1, delivery_updated_at: sql`now()` })
+      .where('id', 'in', activityIds)
+      .where('delivery_status', '=', 'pending')
+      .returning('id')
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  /** Gives claimed replies back to the delivery job (the channel's response could not carry them). */
+  async releaseDeliveries(activityIds: string[]): Promise<void> {
+    if (activityIds.length === 0) return;
+    await this.db
+      .updateTable('activities')
+      .set({ delivery_status: 'pending', delivery_attempts: 0, delivery_updated_at: sql`now()` })
+      .where('id', 'in', activityIds)
+      .where('delivery_status', '=', 'sent')
+      .execute();
+  }
+
   /** A provider's later report on a sent message; false when no sent message has that id. */
   async recordDeliveryReport(
     providerMessageId: string,

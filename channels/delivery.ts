@@ -38,6 +38,11 @@ export const retryableStatus = (status: number) => status === 408 || status === 
 export interface ChannelSender {
   readonly channelId: string;
   /**
+   * Wait this long before the first send: the channel may still answer in its HTTP response (WeChat's
+   * passive reply) and claim the reply first.
+   */
+  readonly initialDelayMs?: number;
+  /**
    * Sends one reply. Resolves with the provider's id of the message, or `suppressed` when the recipient
    * must not be sent to (opted out). Throws `SendError`.
    */
@@ -70,17 +75,33 @@ export class OutboundDelivery {
   /** Queues a send for each reply on a push channel (called by the broker after the commit). */
   async enqueue(activities: StoredActivity[]): Promise<void> {
     for (const activity of activities) {
-      if (activity.type !== 'message' || !this.senders.has(activity.channelId)) continue;
-      await this.queueOne(activity.id);
+      const sender = this.senders.get(activity.channelId);
+      if (activity.type !== 'message' || !sender) continue;
+      await this.queueOne(activity.id, sender.initialDelayMs);
     }
   }
 
-  private queueOne(activityId: string) {
+  private queueOne(activityId: string, delayMs?: number) {
     return this.options.queue.send<DeliveryJobData>(
       DELIVERY_QUEUE,
       { activityId },
-      { dedupeKey: `deliver:${activityId}`, attempts: this.options.attempts, backoffMs: this.options.backoffMs },
+      {
+        dedupeKey: `deliver:${activityId}`,
+        attempts: this.options.attempts,
+        backoffMs: this.options.backoffMs,
+        delayMs,
+      },
     );
+  }
+
+  /** Marks pending replies as sent in the channel's own response; returns the ids it could claim. */
+  claim(activityIds: string[]): Promise<string[]> {
+    return this.options.store.claimDeliveries(activityIds);
+  }
+
+  /** Gives claimed replies back to the queued sends. */
+  release(activityIds: string[]): Promise<void> {
+    return this.options.store.releaseDeliveries(activityIds);
   }
 
   /** Starts the delivery worker and the recovery sweep. */

@@ -46,4 +46,24 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ LLM_MODEL: 'qwen2.5:7b' })).toThrow(/LLM_BASE_URL: required when LLM_MODEL is set/);
     expect(() => loadConfig({ LLM_BASE_URL: 'http://127.0.0.1:11434/v1' })).toThrow(/LLM_MODEL: required/);
   });
+
+  it('turns a channel on only with all of its credentials, naming the one missing', () => {
+    expect(loadConfig({}).sms).toBeUndefined();
+    expect(loadConfig({}).wechat).toBeUndefined();
+    expect(() => loadConfig({ TWILIO_AUTH_TOKEN: 'token' })).toThrow(/TWILIO_ACCOUNT_SID: required/);
+    expect(() => loadConfig({ WECHAT_TOKEN: 'token', WECHAT_APP_ID: 'wx1' })).toThrow(/WECHAT_APP_SECRET: required/);
+    expect(() =>
+      loadConfig({
+        WECHAT_TOKEN: 'token',
+        WECHAT_APP_ID: 'wx1',
+        WECHAT_APP_SECRET: 's',
+        WECHAT_ENCODING_AES_KEY: 'short',
+      }),
+    ).toThrow(/WECHAT_ENCODING_AES_KEY: must be the 43 letters/);
+    expect(loadConfig({ WECHAT_TOKEN: 'token', WECHAT_APP_ID: 'wx1', WECHAT_APP_SECRET: 's' }).wechat).toMatchObject({
+      apiBaseUrl: 'https://api.weixin.qq.com',
+      passiveReplyMs: 4000,
+      encodingAesKey: undefined,
+    });
+  });
 });

@@ -71,6 +71,16 @@ const schema = z.object({
   TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
   SMS_FROM: z.string().min(1).optional(),
   SMS_API_BASE_URL: url(['http:', 'https:']).default('https://api.twilio.com'),
+  WECHAT_TOKEN: z.string().min(3).max(32).optional(),
+  WECHAT_APP_ID: z.string().min(1).optional(),
+  WECHAT_APP_SECRET: z.string().min(1).optional(),
+  WECHAT_ENCODING_AES_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9]{43}$/, 'must be the 43 letters and digits the official account platform shows')
+    .optional(),
+  WECHAT_API_BASE_URL: url(['http:', 'https:']).default('https://api.weixin.qq.com'),
+  // WeChat waits 5 s for the response; what is not ready by then goes out by the customer-service API.
+  WECHAT_PASSIVE_REPLY_MS: z.coerce.number().int().min(0).max(4500).default(4000),
   HOLIDAY_CALENDAR_FILE: z.string().min(1).optional(),
   TAXONOMY_FILE: z.string().min(1).optional(),
   DEADLINE_DAYS_CONSULTATION: positiveInt.max(60).default(1),
@@ -125,6 +135,15 @@ export interface Config {
    * Undefined unless LLM_BASE_URL and LLM_MODEL are set; then nothing calls out.
    */
   llm?: { baseUrl: string; model: string; apiKey?: string; timeoutMs: number };
+  /** The WeChat official account; undefined unless its token, app id and secret are set. */
+  wechat?: {
+    token: string;
+    appId: string;
+    appSecret: string;
+    encodingAesKey?: string;
+    apiBaseUrl: string;
+    passiveReplyMs: number;
+  };
   /** The SMS channel (a Twilio-compatible provider); undefined unless its account, token and sender are set. */
   sms?: { accountSid: string; authToken: string; from: string; apiBaseUrl: string };
   tickets: {
@@ -171,6 +190,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     embedder: embedderSettings(e),
     llm: llmSettings(e),
     sms: smsSettings(e),
+    wechat: wechatSettings(e),
     tickets: {
       calendarFile: e.HOLIDAY_CALENDAR_FILE,
       taxonomyFile: e.TAXONOMY_FILE,
@@ -227,5 +247,25 @@ function smsSettings(e: z.output<typeof schema>): Config['sms'] {
     authToken: e.TWILIO_AUTH_TOKEN!,
     from: e.SMS_FROM!,
     apiBaseUrl: e.SMS_API_BASE_URL.replace(/\/+$/, ''),
+  };
+}
+
+function wechatSettings(e: z.output<typeof schema>): Config['wechat'] {
+  const required = [
+    ['WECHAT_TOKEN', e.WECHAT_TOKEN],
+    ['WECHAT_APP_ID', e.WECHAT_APP_ID],
+    ['WECHAT_APP_SECRET', e.WECHAT_APP_SECRET],
+  ] as const;
+  if (required.every(([, value]) => value === undefined) && e.WECHAT_ENCODING_AES_KEY === undefined) return undefined;
+  for (const [variable, value] of required) {
+    if (value === undefined) throw new ConfigError(variable, 'required when the WeChat channel is configured');
+  }
+  return {
+    token: e.WECHAT_TOKEN!,
+    appId: e.WECHAT_APP_ID!,
+    appSecret: e.WECHAT_APP_SECRET!,
+    encodingAesKey: e.WECHAT_ENCODING_AES_KEY,
+    apiBaseUrl: e.WECHAT_API_BASE_URL.replace(/\/+$/, ''),
+    passiveReplyMs: e.WECHAT_PASSIVE_REPLY_MS,
   };
 }

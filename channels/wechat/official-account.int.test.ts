@@ -1,0 +1,281 @@
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { XMLParser } from 'fast-xml-parser';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, startTestGateway, type TestGateway } from '../../test/support/gateway.js';
+import nock from '../../test/support/nock.js';
+import { splitWechatText } from './official-account.js';
+
+/**
+ * The official account channel through whole gateways. The test side signs and encrypts messages with
+ * its own implementation of WeChat's documented scheme (the gateway uses @wecom/crypto), so each checks
+ * the other; WeChat's API is faked by nock (the one outbound call a test may fake).
+ */
+const TOKEN = 'minshengtoken';
+const APP_ID = 'wx0123456789abcdef';
+const AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
+const API = 'https://api.weixin.example.test';
+
+const sha1 = (parts: string[]) =>
+  createHash('sha1')
+    .update([...parts].sort().join(''))
+    .digest('hex');
+
+/** WeChat's safe mode, as documented: AES-256-CBC, IV = key[0..16], PKCS#7 to 32, random + length + xml + appid. */
+function seal(xml: string): string {
+  const key = Buffer.from(`${AES_KEY}=`, 'base64');
+  const body = Buffer.from(xml);
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(body.length);
+  const plain = Buffer.concat([randomBytes(16), length, body, Buffer.from(APP_ID)]);
+  const pad = 32 - (plain.length % 32);
+  const cipher = createCipheriv('aes-256-cbc', key, key.subarray(0, 16)).setAutoPadding(false);
+  return Buffer.concat([cipher.update(Buffer.concat([plain, Buffer.alloc(pad, pad)])), cipher.final()]).toString(
+    'base64',
+  );
+}
+
+function unseal(encrypted: string): { xml: string; appId: string } {
+  const key = Buffer.from(`${AES_KEY}=`, 'base64');
+  const decipher = createDecipheriv('aes-256-cbc', key, key.subarray(0, 16)).setAutoPadding(false);
+  const plain = Buffer.concat([decipher.update(Buffer.from(encrypted, 'base64')), decipher.final()]);
+  const unpadded = plain.subarray(0, plain.length - plain[plain.length - 1]!);
+  const length = unpadded.readUInt32BE(16);
+  return { xml: unpadded.subarray(20, 20 + length).toString(), appId: unpadded.subarray(20 + length).toString() };
+}
+
+const parser = new XMLParser({ processEntities: false, parseTagValue: false });
+const parse = (xml: string) => (parser.parse(xml) as { xml: Record<string, string> }).xml;
+
+/** A message as WeChat's documentation shows it. */
+const textMessage = (from: string, content: string, msgId: string) =>
+  `<xml><ToUserName><![CDATA[gh_12345hotline]]></ToUserName><FromUserName><![CDATA[${from}]]></FromUserName><CreateTime>1348831860</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[${content}]]></Content><MsgId>${msgId}</MsgId></xml>`;
+
+function signedQuery(extra: Record<string, string> = {}) {
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const nonce = randomBytes(6).toString('hex');
+  return { timestamp, nonce, signature: sha1([TOKEN, timestamp, nonce]), openid: 'x', ...extra };
+}
+
+async function postXml(gw: TestGateway, body: string, query: Record<string, string>) {
+  return fetch(`${gw.url}/wechat?${new URLSearchParams(query)}`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/xml' },
+    body,
+  });
+}
+
+function encryptedPost(gw: TestGateway, xml: string, tamper = false) {
+  const Encrypt = seal(xml);
+  const query = signedQuery({ encrypt_type: 'aes' });
+  const msg_signature = tamper ? sha1(['forged']) : sha1([TOKEN, query.timestamp, query.nonce, Encrypt]);
+  return postXml(
+    gw,
+    `<xml><ToUserName><![CDATA[gh_12345hotline]]></ToUserName><Encrypt><![CDATA[${Encrypt}]]></Encrypt></xml>`,
+    {
+      ...query,
+      msg_signature,
+    },
+  );
+}
+
+const env = (passiveReplyMs: number) => ({
+  WECHAT_TOKEN: TOKEN,
+  WECHAT_APP_ID: APP_ID,
+  WECHAT_APP_SECRET: 'app-secret',
+  WECHAT_ENCODING_AES_KEY: AES_KEY,
+  WECHAT_API_BASE_URL: API,
+  WECHAT_PASSIVE_REPLY_MS: String(passiveReplyMs),
+  JOB_ATTEMPTS: '3',
+});
+
+beforeAll(() => {
+  nock.disableNetConnect();
+  nock.enableNetConnect((host) => host.startsWith('127.0.0.1') || host.startsWith('localhost'));
+});
+afterEach(() => nock.cleanAll());
+afterAll(() => nock.enableNetConnect());
+
+describe('WeChat official account: passive replies', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({ env: env(4000) });
+  });
+  afterAll(async () => gw?.cleanup());
+
+  it('answers URL verification only with the right signature', async () => {
+    const query = { ...signedQuery(), echostr: 'echo-1234' };
+    const ok = await fetch(`${gw.url}/wechat?${new URLSearchParams(query)}`);
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toBe('echo-1234');
+    const bad = await fetch(`${gw.url}/wechat?${new URLSearchParams({ ...query, signature: sha1(['x']) })}`);
+    expect(bad.status).toBe(403);
+  });
+
+  it('answers a plaintext message in the response, and a retried MsgId once', async () => {
+    const api = nock(API).post(/.*/).reply(200, { errcode: 0 });
+    const xml = textMessage('o-citizen-1', '我在这边租房住，公积金能不能取出来交房租', '5000000000000000001');
+    const response = await postXml(gw, xml, signedQuery());
+    expect(response.status).toBe(200);
+    const reply = parse(await response.text());
+    expect(reply).toMatchObject({ ToUserName: 'o-citizen-1', FromUserName: 'gh_12345hotline', MsgType: 'text' });
+    expect(reply.Content).toContain('公积金');
+    expect(reply.Content).toContain('以上答复是否解决了您的问题');
+
+    // WeChat retries when it thinks the first try failed: acknowledged, nothing answered twice.
+    const retry = await postXml(gw, xml, signedQuery());
+    expect(await retry.text()).toBe('success');
+    const rows = await gw.database.db
+      .selectFrom('activities')
+      .select(['id', 'delivery_status'])
+      .where('channel_message_id', '=', '5000000000000000001')
+      .execute();
+    expect(rows).toHaveLength(1);
+    // The replies were claimed by the passive reply: the delayed sends find nothing to do.
+    await new Promise((resolve) => setTimeout(resolve, 5500));
+    expect(api.isDone()).toBe(false);
+  });
+
+  it('refuses bad signatures with 403', async () => {
+    const xml = textMessage('o-citizen-2', '你好', '5000000000000000002');
+    expect((await postXml(gw, xml, { ...signedQuery(), signature: sha1(['forged']) })).status).toBe(403);
+    expect((await postXml(gw, xml, { timestamp: '1', nonce: '2' })).status).toBe(403);
+    expect((await encryptedPost(gw, xml, true)).status).toBe(403);
+  });
+
+  it('decrypts safe-mode messages and encrypts the reply', async () => {
+    const response = await encryptedPost(gw, textMessage('o-citizen-3', '身份证丢了怎么补办', '5000000000000000003'));
+    expect(response.status).toBe(200);
+    const envelope = parse(await response.text());
+    expect(envelope.MsgSignature).toBe(sha1([TOKEN, envelope.TimeStamp!, envelope.Nonce!, envelope.Encrypt!]));
+    const opened = unseal(envelope.Encrypt!);
+    expect(opened.appId).toBe(APP_ID);
+    expect(parse(opened.xml).Content).toContain('身份证');
+  });
+
+  it('reads voice through WeChat’s recognition, and welcomes a new follower', async () => {
+    const voice = `<xml><ToUserName><![CDATA[gh_12345hotline]]></ToUserName><FromUserName><![CDATA[o-citizen-4]]></FromUserName><CreateTime>1357290913</CreateTime><MsgType><![CDATA[voice]]></MsgType><MediaId><![CDATA[media_id]]></MediaId><Format><![CDATA[amr]]></Format><Recognition><![CDATA[社保卡丢了怎么补办]]></Recognition><MsgId>5000000000000000004</MsgId></xml>`;
+    expect(parse(await (await postXml(gw, voice, signedQuery())).text()).Content).toContain('社保卡');
+    const subscribe = `<xml><ToUserName><![CDATA[gh_12345hotline]]></ToUserName><FromUserName><![CDATA[o-citizen-5]]></FromUserName><CreateTime>123456789</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[subscribe]]></Event></xml>`;
+    expect(parse(await (await postXml(gw, subscribe, signedQuery())).text()).Content).toContain('12345');
+  });
+
+  it('refuses XML bombs, external entities, malformed XML and oversized bodies', async () => {
+    const bomb = `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]><xml><FromUserName>&lol2;</FromUserName><MsgType>text</MsgType><Content>&lol2;</Content></xml>`;
+    expect((await postXml(gw, bomb, signedQuery())).status).toBe(400);
+    const external = `<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><xml><FromUserName>o</FromUserName><MsgType>text</MsgType><Content>&xxe;</Content></xml>`;
+    expect((await postXml(gw, external, signedQuery())).status).toBe(400);
+    expect((await postXml(gw, '<xml><FromUserName>o</FromUserName><Content>', signedQuery())).status).toBe(400);
+    const huge = textMessage('o-citizen-6', '字'.repeat(400_000), '5000000000000000006');
+    expect((await postXml(gw, huge, signedQuery())).status).toBe(413);
+  });
+});
+
+describe('WeChat official account: replies by the customer-service API', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    // No time for a passive reply: every reply takes the asynchronous path.
+    gw = await startTestGateway({ env: env(0) });
+  });
+  afterAll(async () => gw?.cleanup());
+
+  const status = async (msgId: string) => {
+    const inbound = await gw.database.db
+      .selectFrom('activities')
+      .select('id')
+      .where('channel_message_id', '=', msgId)
+      .executeTakeFirst();
+    if (!inbound) return undefined;
+    return gw.database.db
+      .selectFrom('activities')
+      .select(['id', 'delivery_status', 'delivery_attempts', 'delivery_error', 'text'])
+      .where('reply_to_id', '=', inbound.id)
+      .execute();
+  };
+
+  it('answers `success` at once and sends the reply through the API, with one shared token', async () => {
+    const sent: { touser: string; content: string; token: string }[] = [];
+    const tokens = nock(API)
+      .get('/cgi-bin/token')
+      .query({ grant_type: 'client_credential', appid: APP_ID, secret: 'app-secret' })
+      .once()
+      .reply(200, { access_token: 'TOKEN-1', expires_in: 7200 });
+    nock(API)
+      .post('/cgi-bin/message/custom/send')
+      .query(true)
+      .times(10)
+      .reply(200, async (request: Request) => {
+        const body = (await request.json()) as { touser: string; text: { content: string } };
+        sent.push({
+          touser: body.touser,
+          content: body.text.content,
+          token: new URL(request.url).searchParams.get('access_token')!,
+        });
+        return { errcode: 0, errmsg: 'ok' };
+      });
+    const response = await postXml(
+      gw,
+      textMessage('o-async-1', '你好，有个问题想问一下', '6000000000000000001'),
+      signedQuery(),
+    );
+    expect(await response.text()).toBe('success');
+    await postXml(gw, textMessage('o-async-2', '我要反映个事', '6000000000000000002'), signedQuery());
+    await eventually(async () => (sent.length >= 2 ? true : undefined), 15_000, 'two customer-service sends');
+    expect(sent.map((s) => s.touser).sort()).toEqual(['o-async-1', 'o-async-2']);
+    expect(sent.every((s) => s.token === 'TOKEN-1')).toBe(true);
+    expect(tokens.isDone()).toBe(true);
+    expect(await status('6000000000000000001')).toEqual([expect.objectContaining({ delivery_status: 'sent' })]);
+  });
+
+  it('fetches a new token when WeChat rejects the cached one, and gives up outside the 48-hour window', async () => {
+    // WeChat revoked TOKEN-1 (shared by the instances since the last test): the first send is refused.
+    const fresh = nock(API)
+      .get('/cgi-bin/token')
+      .query(true)
+      .once()
+      .reply(200, { access_token: 'NEW', expires_in: 7200 });
+    let calls = 0;
+    nock(API)
+      .post('/cgi-bin/message/custom/send')
+      .query(true)
+      .times(5)
+      .reply(200, (request: Request) => {
+        calls++;
+        const token = new URL(request.url).searchParams.get('access_token');
+        return token === 'TOKEN-1' ? { errcode: 40001, errmsg: 'invalid credential' } : { errcode: 0, errmsg: 'ok' };
+      });
+    await postXml(gw, textMessage('o-async-3', '你好，有个问题想问一下', '6000000000000000003'), signedQuery());
+    const [sentRow] = await eventually(
+      async () => {
+        const rows = await status('6000000000000000003');
+        return rows?.[0]?.delivery_status === 'sent' ? rows : undefined;
+      },
+      20_000,
+      'the send with a fresh token',
+    );
+    expect(sentRow!.delivery_attempts).toBe(2);
+    expect(calls).toBe(2);
+    expect(fresh.isDone()).toBe(true);
+
+    nock.cleanAll();
+    nock(API).post('/cgi-bin/message/custom/send').query(true).times(5).reply(200, {
+      errcode: 45015,
+      errmsg: 'response out of time limit or subscription is canceled',
+    });
+    await postXml(gw, textMessage('o-async-4', '你好，有个问题想问一下', '6000000000000000004'), signedQuery());
+    const [dead] = await eventually(async () => {
+      const rows = await status('6000000000000000004');
+      return rows?.[0]?.delivery_status === 'dead' ? rows : undefined;
+    });
+    expect(dead).toMatchObject({ delivery_attempts: 1, delivery_error: expect.stringContaining('45015') });
+  });
+});
+
+describe('splitWechatText', () => {
+  it('keeps each piece within the byte limit, cutting at sentence ends', () => {
+    const text = '这是一句用来测试分段的话。'.repeat(300);
+    const pieces = splitWechatText(text);
+    expect(pieces.join('')).toBe(text);
+    expect(pieces.every((p) => Buffer.byteLength(p) <= 2000)).toBe(true);
+    expect(pieces.slice(0, -1).every((p) => p.endsWith('。'))).toBe(true);
+  });
+});
