@@ -18,6 +18,8 @@ import { OutboundDelivery, type ChannelSender } from '../channels/delivery.js';
 import { TwilioSmsSender } from '../channels/sms/twilio.js';
 import { WechatSender } from '../channels/wechat/official-account.js';
 import { SharedToken } from '../core/shared-token.js';
+import type { WechatyOptions } from 'wechaty';
+import { WechatyChannel, WechatySender } from '../channels/wechat/wechaty.js';
 import { OptOuts } from '../core/opt-outs.js';
 import { KnowledgeEditorial, seedDemoArticles } from '../knowledge/editorial.js';
 import { createEmbedder, embedderConfigFromEnv } from '../knowledge/embedders/create-embedder.js';
@@ -48,6 +50,8 @@ export interface Gateway {
 
 export interface StartOptions {
   logger?: Logger;
+  /** A Wechaty puppet instance to drive the Wechaty channel with (tests pass wechaty-puppet-mock's). */
+  wechatyPuppet?: WechatyOptions['puppet'];
 }
 
 /** How often each worker looks for stored messages that were never answered (an indexed, tiny query). */
@@ -131,6 +135,16 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       );
       senders.push(new WechatSender(settings, accessToken, optOuts));
     }
+    const wechatyPuppet = options.wechatyPuppet ?? config.wechaty?.puppet;
+    // Loaded only when a bot is configured: Wechaty brings gRPC and more, which start-up need not pay for.
+    const bot = wechatyPuppet
+      ? (await import('wechaty')).WechatyBuilder.build({
+          name: 'minsheng-12345',
+          puppet: wechatyPuppet as WechatyOptions['puppet'],
+          puppetOptions: config.wechaty?.token ? { token: config.wechaty.token } : undefined,
+        })
+      : undefined;
+    if (bot) senders.push(new WechatySender(bot));
     const store = new ConversationStore(db, { pushChannels: senders.map((s) => s.channelId) });
     const delivery = new OutboundDelivery({
       store,
@@ -173,6 +187,12 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       if (delivery.channels.length > 0) {
         await delivery.start(config.workerConcurrency);
         cleanups.push(async () => delivery.stop());
+      }
+      if (bot) {
+        new WechatyChannel(bot, broker, logger).listen();
+        await bot.start();
+        cleanups.push(() => bot.stop());
+        logger.info({ puppet: typeof wechatyPuppet === 'string' ? wechatyPuppet : 'custom' }, 'wechaty bot started');
       }
       const timer = setInterval(() => {
         broker.recoverUnanswered().catch((error) => logger.warn({ err: error }, 'recovery sweep failed'));

@@ -81,6 +81,8 @@ const schema = z.object({
   WECHAT_API_BASE_URL: url(['http:', 'https:']).default('https://api.weixin.qq.com'),
   // WeChat waits 5 s for the response; what is not ready by then goes out by the customer-service API.
   WECHAT_PASSIVE_REPLY_MS: z.coerce.number().int().min(0).max(4500).default(4000),
+  WECHATY_PUPPET: z.string().min(1).optional(),
+  WECHATY_PUPPET_TOKEN: z.string().min(1).optional(),
   HOLIDAY_CALENDAR_FILE: z.string().min(1).optional(),
   TAXONOMY_FILE: z.string().min(1).optional(),
   DEADLINE_DAYS_CONSULTATION: positiveInt.max(60).default(1),
@@ -144,6 +146,8 @@ export interface Config {
     apiBaseUrl: string;
     passiveReplyMs: number;
   };
+  /** A Wechaty bot (personal WeChat or WeCom account) and its puppet, e.g. `wechaty-puppet-service`. */
+  wechaty?: { puppet: string; token?: string };
   /** The SMS channel (a Twilio-compatible provider); undefined unless its account, token and sender are set. */
   sms?: { accountSid: string; authToken: string; from: string; apiBaseUrl: string };
   tickets: {
@@ -191,6 +195,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     llm: llmSettings(e),
     sms: smsSettings(e),
     wechat: wechatSettings(e),
+    wechaty: e.WECHATY_PUPPET ? { puppet: e.WECHATY_PUPPET, token: e.WECHATY_PUPPET_TOKEN } : undefined,
     tickets: {
       calendarFile: e.HOLIDAY_CALENDAR_FILE,
       taxonomyFile: e.TAXONOMY_FILE,

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startGateway, type Gateway } from '../../api/gateway.js';
+import { startGateway, type Gateway, type StartOptions } from '../../api/gateway.js';
 import { loadConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
 import { createTestDatabase } from './services.js';
@@ -18,6 +18,8 @@ export interface TestGatewayOptions {
   env?: Record<string, string>;
   /** An existing PGlite directory (a restart); the caller removes it. */
   dataDir?: string;
+  /** A Wechaty puppet for the Wechaty channel (wechaty-puppet-mock's). */
+  wechatyPuppet?: StartOptions['wechatyPuppet'];
 }
 
 /** A whole gateway on a random port with its own database (and Redis prefix space), for one test file. */
@@ -38,6 +40,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   });
   const gateway = await startGateway(config, {
     logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    wechatyPuppet: options.wechatyPuppet,
   });
   return {
     ...gateway,
