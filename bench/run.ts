@@ -37,6 +37,7 @@ import { measureSearchScale, type ScaleResult } from './search-scale.js';
 import { table } from './stats.js';
 import { measureTurns, type TurnLevelResult } from './webchat-turn.js';
 import { measureAssistantTurns, type AssistantTurnLevel } from './assistant-turn.js';
+import { CHANNEL_BENCH, FakeProvider, measureChannels, type ChannelLevelResult } from './channel-webhooks.js';
 import { Nlu } from '../assistant/nlu/nlu.js';
 import { runClassifierSuites } from '../evals/classifiers.js';
 import {
@@ -338,7 +339,86 @@ async function assistantSection() {
   };
 }
 
-const SECTIONS = ['lcqmc', 'retrieval', 'scale', 'assistant', 'webchat'] as const;
+/** SMS and WeChat webhooks at 50 concurrent senders per channel (bench/channel-webhooks.ts), per setup. */
+async function channelsSection() {
+  const rows: (string | number)[][] = [];
+  const results: { setup: string; channels: ChannelLevelResult[] }[] = [];
+  const provider = new FakeProvider();
+  await provider.start();
+  try {
+    for (const setup of await setups()) {
+      const port = await freePort();
+      process.stdout.write(`${setup.name}: starting gateway with SMS and WeChat… `);
+      const gateway = await spawnGateway(
+        {
+          ...setup.env,
+          LOG_LEVEL: 'error',
+          PUBLIC_URL: `http://127.0.0.1:${port}`,
+          TWILIO_ACCOUNT_SID: CHANNEL_BENCH.account,
+          TWILIO_AUTH_TOKEN: CHANNEL_BENCH.smsToken,
+          SMS_FROM: '+8610612345',
+          SMS_API_BASE_URL: provider.url,
+          WECHAT_TOKEN: CHANNEL_BENCH.wechatToken,
+          WECHAT_APP_ID: CHANNEL_BENCH.appId,
+          WECHAT_APP_SECRET: 'bench-secret',
+          WECHAT_API_BASE_URL: provider.url,
+        },
+        port,
+      );
+      console.log('ready');
+      try {
+        const channels = await measureChannels(gateway.url, provider, 50, 4);
+        results.push({ setup: setup.name, channels });
+        for (const c of channels) {
+          rows.push([
+            setup.name,
+            c.channel,
+            c.senders,
+            c.messages,
+            c.latency.p50,
+            c.latency.p95,
+            c.latency.p99,
+            c.baseline.p50,
+            c.baseline.p95,
+            `${(c.latency.p95 / c.baseline.p95).toFixed(1)}x`,
+            c.passiveMisses ?? '–',
+          ]);
+        }
+      } finally {
+        await stopGracefully(gateway);
+        await setup.cleanup();
+      }
+    }
+  } finally {
+    await provider.stop();
+  }
+  console.log(
+    '\nInbound webhook -> reply ready (ms): SMS until the provider API has the answer, WeChat until the passive reply',
+  );
+  console.log('baseline: GET /healthz round trip at the same concurrency, same run\n');
+  console.log(
+    table(
+      [
+        'setup',
+        'channel',
+        'senders',
+        'messages',
+        'p50',
+        'p95',
+        'p99',
+        'base p50',
+        'base p95',
+        'p95/base',
+        'not passive',
+      ],
+      rows,
+    ),
+  );
+  console.log('');
+  return results;
+}
+
+const SECTIONS = ['lcqmc', 'retrieval', 'scale', 'assistant', 'channels', 'webchat'] as const;
 
 /** `npm run bench` runs every section; `npm run bench -- retrieval webchat` only those. */
 function chosenSections(): Set<string> {
@@ -355,6 +435,7 @@ async function main() {
   const retrieval = only.has('retrieval') ? await retrievalSection() : undefined;
   const searchScale = only.has('scale') ? await scaleSection() : undefined;
   const assistant = only.has('assistant') ? await assistantSection() : undefined;
+  const channels = only.has('channels') ? await channelsSection() : undefined;
   const rows: (string | number)[][] = [];
   const results: { setup: string; levels: TurnLevelResult[] }[] = [];
   for (const setup of only.has('webchat') ? await setups() : []) {
@@ -403,7 +484,11 @@ async function main() {
   const file = new URL(`./results/bench-${new Date().toISOString().replaceAll(':', '-')}.json`, import.meta.url);
   await writeFile(
     file,
-    JSON.stringify({ node: process.version, lcqmc, retrieval, searchScale, assistant, webchat: results }, null, 2),
+    JSON.stringify(
+      { node: process.version, lcqmc, retrieval, searchScale, assistant, channels, webchat: results },
+      null,
+      2,
+    ),
   );
   console.log(`\nwritten to ${path.relative(process.cwd(), file.pathname)}`);
 }

@@ -17,7 +17,7 @@ export interface TurnLevelResult {
   baseline: Summary;
 }
 
-const QUESTIONS = [
+export const QUESTIONS = [
   '社保卡丢了怎么补办',
   '住房公积金怎么提取',
   '孩子出生后怎么上户口',
