@@ -28,6 +28,8 @@ import type { VectorIndex } from '../knowledge/vector-index.js';
 import type { JobQueue } from '../core/queue/job-queue.js';
 import { installErrorHandler } from './error-handler.js';
 import { knowledgeRoutes } from './knowledge-routes.js';
+import { operationsRoutes } from './operations-routes.js';
+import { DatabaseDeadLetters } from '../core/queue/dead-letters.js';
 import { staffAuth } from './staff-auth.js';
 import { webPages } from './web-pages.js';
 
@@ -162,6 +164,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       search: deps.search,
       index: deps.index,
       queue: deps.queue,
+    });
+    await app.register(operationsRoutes, {
+      prefix: '/api/operations',
+      accounts: deps.accounts,
+      deadLetters: new DatabaseDeadLetters(deps.db),
     });
     await app.register(webPages);
     if (deps.wechat) await app.register(wechatRoutes, { broker: deps.broker, ...deps.wechat });

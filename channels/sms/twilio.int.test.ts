@@ -2,6 +2,7 @@ import twilio from 'twilio';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, eventually, type TestGateway } from '../../test/support/gateway.js';
 import nock from '../../test/support/nock.js';
+import { createStaff, signIn } from '../../test/support/staff.js';
 import { smsSegments, smsText } from './twilio.js';
 
 /**
@@ -202,6 +203,22 @@ describe('SMS (Twilio-compatible)', () => {
     // Long enough for a retry to have happened, had there been one.
     await new Promise((resolve) => setTimeout(resolve, 2500));
     expect(sent.filter((s) => s.To === rejected)).toHaveLength(1);
+  });
+
+  it('shows the undeliverable reply to supervisors, and only to them', async () => {
+    await createStaff(gw, 'sms-supervisor', ['supervisor']);
+    await createStaff(gw, 'sms-agent', ['agent']);
+    const supervisor = await signIn(gw, 'sms-supervisor', '/api/operations');
+    const page = await supervisor('GET', '/dead-letters?queue=channel-delivery&limit=10');
+    expect(page.status).toBe(200);
+    expect(page.body.items).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ queue: 'channel-delivery', attempts: 1, error: expect.stringContaining('400') }),
+      ]),
+    );
+    const agent = await signIn(gw, 'sms-agent', '/api/operations');
+    expect((await agent('GET', '/dead-letters')).status).toBe(403);
+    expect((await fetch(`${gw.url}/api/operations/dead-letters`)).status).toBe(401);
   });
 
   it('honours 退订 until the citizen opts in again', async () => {
