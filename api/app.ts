@@ -13,6 +13,7 @@ import { directLineRoutes } from '../channels/webchat/direct-line.js';
 import { guestTokenRoute } from '../channels/webchat/guest-token.js';
 import type { OutboundDelivery } from '../channels/delivery.js';
 import { smsRoutes, type SmsSettings } from '../channels/sms/twilio.js';
+import { jsonGatewayRoutes, type SmsGatewaySettings } from '../channels/sms/json-gateway.js';
 import type { OptOuts } from '../core/opt-outs.js';
 import { wechatRoutes, type WechatSettings } from '../channels/wechat/official-account.js';
 import type { DirectLineTokens } from '../channels/webchat/tokens.js';
@@ -49,6 +50,8 @@ export interface AppDependencies {
   rateLimitRedis?: unknown;
   /** The SMS channel, when configured. */
   sms?: { settings: SmsSettings; optOuts: OptOuts; delivery: OutboundDelivery };
+  /** The SMS channel through a generic JSON gateway, when configured. */
+  smsGateway?: { settings: SmsGatewaySettings; optOuts: OptOuts; delivery: OutboundDelivery };
   /** The WeChat official account, when configured. */
   wechat?: { settings: WechatSettings; optOuts: OptOuts; delivery: OutboundDelivery };
 }
@@ -172,6 +175,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     });
     await app.register(webPages);
     if (deps.wechat) await app.register(wechatRoutes, { broker: deps.broker, ...deps.wechat });
+    if (deps.smsGateway) await app.register(jsonGatewayRoutes, { broker: deps.broker, ...deps.smsGateway });
     if (deps.sms) {
       await app.register(smsRoutes, { broker: deps.broker, publicUrl: config.publicUrl, ...deps.sms });
     }

@@ -16,6 +16,7 @@ import { getOrCreateSetting } from '../core/settings.js';
 import { LlmAssistant } from '../assistant/llm.js';
 import { OutboundDelivery, type ChannelSender } from '../channels/delivery.js';
 import { TwilioSmsSender } from '../channels/sms/twilio.js';
+import { JsonGatewaySmsSender } from '../channels/sms/json-gateway.js';
 import { WechatSender } from '../channels/wechat/official-account.js';
 import { SharedToken } from '../core/shared-token.js';
 import type { WechatyOptions } from 'wechaty';
@@ -128,6 +129,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
         new TwilioSmsSender(config.sms, optOuts, config.publicUrl && `${config.publicUrl}/sms/twilio/status`),
       );
     }
+    if (config.smsGateway) senders.push(new JsonGatewaySmsSender(config.smsGateway, optOuts));
     if (config.wechat) {
       const settings = config.wechat;
       const accessToken = new SharedToken(db, `wechat.access_token.${settings.appId}`, () =>
@@ -218,6 +220,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       queue,
       rateLimitRedis,
       sms: config.sms && { settings: config.sms, optOuts, delivery },
+      smsGateway: config.smsGateway && { settings: config.smsGateway, optOuts, delivery },
       wechat: config.wechat && { settings: config.wechat, optOuts, delivery },
     });
     cleanups.push(() => app.close());

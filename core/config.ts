@@ -71,6 +71,9 @@ const schema = z.object({
   TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
   SMS_FROM: z.string().min(1).optional(),
   SMS_API_BASE_URL: url(['http:', 'https:']).default('https://api.twilio.com'),
+  SMS_GATEWAY_URL: url(['http:', 'https:']).optional(),
+  SMS_GATEWAY_API_KEY: z.string().min(1).optional(),
+  SMS_GATEWAY_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   WECHAT_TOKEN: z.string().min(3).max(32).optional(),
   WECHAT_APP_ID: z.string().min(1).optional(),
   WECHAT_APP_SECRET: z.string().min(1).optional(),
@@ -146,6 +149,8 @@ export interface Config {
     apiBaseUrl: string;
     passiveReplyMs: number;
   };
+  /** The SMS channel through a generic JSON gateway (domestic SMS platforms); excludes `sms`. */
+  smsGateway?: { baseUrl: string; apiKey: string; secret: string; from: string };
   /** A Wechaty bot (personal WeChat or WeCom account) and its puppet, e.g. `wechaty-puppet-service`. */
   wechaty?: { puppet: string; token?: string };
   /** The SMS channel (a Twilio-compatible provider); undefined unless its account, token and sender are set. */
@@ -194,6 +199,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     embedder: embedderSettings(e),
     llm: llmSettings(e),
     sms: smsSettings(e),
+    smsGateway: smsGatewaySettings(e),
     wechat: wechatSettings(e),
     wechaty: e.WECHATY_PUPPET ? { puppet: e.WECHATY_PUPPET, token: e.WECHATY_PUPPET_TOKEN } : undefined,
     tickets: {
@@ -238,8 +244,8 @@ function llmSettings(e: z.output<typeof schema>): Config['llm'] {
 }
 
 function smsSettings(e: z.output<typeof schema>): Config['sms'] {
-  const given = [e.TWILIO_ACCOUNT_SID, e.TWILIO_AUTH_TOKEN, e.SMS_FROM];
-  if (given.every((v) => v === undefined)) return undefined;
+  // SMS_FROM alone belongs to whichever provider is configured.
+  if (e.TWILIO_ACCOUNT_SID === undefined && e.TWILIO_AUTH_TOKEN === undefined) return undefined;
   for (const [variable, value] of [
     ['TWILIO_ACCOUNT_SID', e.TWILIO_ACCOUNT_SID],
     ['TWILIO_AUTH_TOKEN', e.TWILIO_AUTH_TOKEN],
@@ -272,5 +278,25 @@ function wechatSettings(e: z.output<typeof schema>): Config['wechat'] {
     encodingAesKey: e.WECHAT_ENCODING_AES_KEY,
     apiBaseUrl: e.WECHAT_API_BASE_URL.replace(/\/+$/, ''),
     passiveReplyMs: e.WECHAT_PASSIVE_REPLY_MS,
+  };
+}
+
+function smsGatewaySettings(e: z.output<typeof schema>): Config['smsGateway'] {
+  if (e.SMS_GATEWAY_URL === undefined) return undefined;
+  if (e.TWILIO_ACCOUNT_SID !== undefined) {
+    throw new ConfigError('SMS_GATEWAY_URL', 'configure one SMS provider: a Twilio-compatible one or a JSON gateway');
+  }
+  for (const [variable, value] of [
+    ['SMS_GATEWAY_API_KEY', e.SMS_GATEWAY_API_KEY],
+    ['SMS_GATEWAY_SECRET', e.SMS_GATEWAY_SECRET],
+    ['SMS_FROM', e.SMS_FROM],
+  ] as const) {
+    if (value === undefined) throw new ConfigError(variable, 'required with SMS_GATEWAY_URL');
+  }
+  return {
+    baseUrl: e.SMS_GATEWAY_URL.replace(/\/+$/, ''),
+    apiKey: e.SMS_GATEWAY_API_KEY!,
+    secret: e.SMS_GATEWAY_SECRET!,
+    from: e.SMS_FROM!,
   };
 }

@@ -12,10 +12,9 @@ import twilio from 'twilio';
 import type { ConversationBroker } from '../../assistant/broker.js';
 import type { StoredActivity } from '../../core/activity.js';
 import { AppError } from '../../core/errors.js';
+import { PHONE, receiveSms, SMS_CHANNEL } from './inbound.js';
 import type { OptOuts } from '../../core/opt-outs.js';
 import { retryableStatus, SendError, type ChannelSender, type OutboundDelivery } from '../delivery.js';
-
-export const SMS_CHANNEL = 'sms';
 
 export interface SmsSettings {
   accountSid: string;
@@ -25,14 +24,6 @@ export interface SmsSettings {
   /** The Messages API's origin, e.g. `https://api.twilio.com` or a compatible gateway's. */
   apiBaseUrl: string;
 }
-
-/** A citizen's messages this close together belong to one conversation. */
-const CONVERSATION_IDLE_MS = 24 * 60 * 60 * 1000;
-
-const OPT_OUT = /^(退订|td|t|stop|stopall|unsubscribe|cancel|end|quit)$/i;
-const OPT_IN = /^(开通|订阅|start|unstop|yes)$/i;
-
-const PHONE = /^\+?\d{5,15}$/;
 
 /** TwiML documents are tiny; text is escaped for XML. */
 const twiml = (message?: string) =>
@@ -142,44 +133,15 @@ export const smsRoutes: FastifyPluginAsync<SmsRoutesOptions> = async (app, optio
 
   app.post('/sms/twilio', { schema: { hide: true } }, async (request, reply) => {
     const form = verify(request);
-    const from = form.From?.trim();
-    const sid = form.MessageSid ?? form.SmsSid;
-    if (!from || !PHONE.test(from) || !sid) {
-      throw new AppError('E_VALIDATION', 'From (a phone number) and MessageSid are required');
-    }
-    const text = (form.Body ?? '').trim();
-    reply.type('text/xml');
-    if (OPT_OUT.test(text)) {
-      await options.optOuts.optOut(SMS_CHANNEL, from);
-      request.log.info({ channel: SMS_CHANNEL }, 'sms opt-out recorded');
-      return twiml('您已退订12345热线短信回复。如需恢复，请回复“开通”。');
-    }
-    if (OPT_IN.test(text)) {
-      await options.optOuts.optIn(SMS_CHANNEL, from);
-      return twiml('您已重新开通12345热线短信回复。');
-    }
-    const user = { id: `sms:${from}`, name: '' };
-    const conversation = await options.broker.conversationFor({
-      channelId: SMS_CHANNEL,
-      user,
-      locale: 'zh-CN',
-      idleMs: CONVERSATION_IDLE_MS,
-    });
     // Stored (once per MessageSid) before the provider gets its 200; the reply goes out by the API.
-    await options.broker.receive(
-      {
-        type: 'message',
-        channelId: SMS_CHANNEL,
-        conversation: { id: conversation.id },
-        from: { ...user, role: 'user' },
-        recipient: { id: form.To ?? options.settings.from, name: '', role: 'bot' },
-        text,
-        locale: 'zh-CN',
-        channelData: { sms: { messageSid: sid } },
-      },
-      { channelMessageId: sid },
-    );
-    return twiml();
+    const outcome = await receiveSms(options.broker, options.optOuts, {
+      from: form.From ?? '',
+      to: form.To ?? options.settings.from,
+      text: form.Body ?? '',
+      messageId: form.MessageSid ?? form.SmsSid ?? '',
+    });
+    reply.type('text/xml');
+    return twiml(outcome.kind === 'stored' ? undefined : outcome.confirmation);
   });
 
   app.post('/sms/twilio/status', { schema: { hide: true } }, async (request, reply) => {

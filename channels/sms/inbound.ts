@@ -1,0 +1,68 @@
+/**
+ * What every SMS provider's webhook does once it has verified and parsed a message: honour opt-out and
+ * opt-in keywords, find the citizen's conversation by number, and store the message (once per provider
+ * message id) before the provider is acknowledged. The reply goes out through the delivery queue.
+ */
+import type { ConversationBroker } from '../../assistant/broker.js';
+import type { OptOuts } from '../../core/opt-outs.js';
+import { AppError } from '../../core/errors.js';
+
+export const SMS_CHANNEL = 'sms';
+
+/** A citizen's messages this close together belong to one conversation. */
+const CONVERSATION_IDLE_MS = 24 * 60 * 60 * 1000;
+
+const OPT_OUT = /^(退订|td|t|stop|stopall|unsubscribe|cancel|end|quit)$/i;
+const OPT_IN = /^(开通|订阅|start|unstop|yes)$/i;
+export const PHONE = /^\+?\d{5,15}$/;
+
+export const OPT_OUT_CONFIRMATION = '您已退订12345热线短信回复。如需恢复，请回复“开通”。';
+export const OPT_IN_CONFIRMATION = '您已重新开通12345热线短信回复。';
+
+export interface InboundSms {
+  from: string;
+  to: string;
+  text: string;
+  /** The provider's message id (Twilio MessageSid): a retried webhook is stored once. */
+  messageId: string;
+}
+
+/** The outcome, for the provider's response: a confirmation to send back for the keywords. */
+export type SmsOutcome = { kind: 'stored' } | { kind: 'opted-out' | 'opted-in'; confirmation: string };
+
+export async function receiveSms(broker: ConversationBroker, optOuts: OptOuts, sms: InboundSms): Promise<SmsOutcome> {
+  const from = sms.from.trim();
+  if (!PHONE.test(from) || !sms.messageId) {
+    throw new AppError('E_VALIDATION', 'A sender phone number and a message id are required');
+  }
+  const text = sms.text.trim();
+  if (OPT_OUT.test(text)) {
+    await optOuts.optOut(SMS_CHANNEL, from);
+    return { kind: 'opted-out', confirmation: OPT_OUT_CONFIRMATION };
+  }
+  if (OPT_IN.test(text)) {
+    await optOuts.optIn(SMS_CHANNEL, from);
+    return { kind: 'opted-in', confirmation: OPT_IN_CONFIRMATION };
+  }
+  const user = { id: `sms:${from}`, name: '' };
+  const conversation = await broker.conversationFor({
+    channelId: SMS_CHANNEL,
+    user,
+    locale: 'zh-CN',
+    idleMs: CONVERSATION_IDLE_MS,
+  });
+  await broker.receive(
+    {
+      type: 'message',
+      channelId: SMS_CHANNEL,
+      conversation: { id: conversation.id },
+      from: { ...user, role: 'user' },
+      recipient: { id: sms.to, name: '', role: 'bot' },
+      text,
+      locale: 'zh-CN',
+      channelData: { sms: { messageId: sms.messageId } },
+    },
+    { channelMessageId: sms.messageId },
+  );
+  return { kind: 'stored' };
+}

@@ -1,0 +1,130 @@
+/**
+ * SMS through a generic JSON gateway, the shape domestic SMS platforms expose (and the one to adapt a
+ * platform to): inbound messages and delivery reports are JSON posts signed with
+ * `X-Sms-Signature: hex(HMAC-SHA256(secret, timestamp + "." + body))` and `X-Sms-Timestamp` (Unix seconds,
+ * five minutes of skew allowed, so a captured request cannot be replayed later); sends are JSON posts to
+ * `<base>/messages` with a bearer key and the reply's id as `Idempotency-Key`.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { ConversationBroker } from '../../assistant/broker.js';
+import type { StoredActivity } from '../../core/activity.js';
+import { AppError } from '../../core/errors.js';
+import type { OptOuts } from '../../core/opt-outs.js';
+import { retryableStatus, SendError, type ChannelSender, type OutboundDelivery } from '../delivery.js';
+import { PHONE, receiveSms, SMS_CHANNEL } from './inbound.js';
+import { smsText } from './twilio.js';
+
+export interface SmsGatewaySettings {
+  /** The gateway's API base, e.g. `https://sms.example.cn/v1`. */
+  baseUrl: string;
+  apiKey: string;
+  /** Signs webhooks both ways. */
+  secret: string;
+  from: string;
+}
+
+const MAX_SKEW_S = 300;
+
+export function gatewaySignature(secret: string, timestamp: string, body: string): string {
+  return createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
+}
+
+export class JsonGatewaySmsSender implements ChannelSender {
+  readonly channelId = SMS_CHANNEL;
+
+  constructor(
+    private readonly settings: SmsGatewaySettings,
+    private readonly optOuts: OptOuts,
+  ) {}
+
+  async send(activity: StoredActivity): Promise<{ providerMessageId: string } | 'suppressed'> {
+    const to = activity.recipient?.id.replace(/^sms:/, '');
+    if (!to || !PHONE.test(to)) throw new SendError(`no phone number to send to: ${activity.recipient?.id}`, false);
+    if (await this.optOuts.isOptedOut(SMS_CHANNEL, to)) return 'suppressed';
+    let response: Response;
+    try {
+      response = await fetch(`${this.settings.baseUrl}/messages`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${this.settings.apiKey}`,
+          'content-type': 'application/json',
+          'idempotency-key': activity.id,
+        },
+        body: JSON.stringify({ to, from: this.settings.from, text: smsText(activity.text ?? '') }),
+        signal: AbortSignal.timeout(10_000),
+      });
+    } catch (error) {
+      throw new SendError(`SMS gateway unreachable: ${(error as Error).message}`, true);
+    }
+    const body = (await response.json().catch(() => ({}))) as { id?: string; error?: string };
+    if (!response.ok || !body.id) {
+      throw new SendError(
+        `SMS gateway answered ${response.status}: ${body.error ?? response.statusText}`,
+        retryableStatus(response.status),
+        response.status,
+      );
+    }
+    return { providerMessageId: body.id };
+  }
+}
+
+export interface JsonGatewayRoutesOptions {
+  broker: ConversationBroker;
+  settings: SmsGatewaySettings;
+  optOuts: OptOuts;
+  delivery: OutboundDelivery;
+}
+
+export const jsonGatewayRoutes: FastifyPluginAsync<JsonGatewayRoutesOptions> = async (app, options) => {
+  // The signature is over the exact bytes: keep the raw body next to the parsed one.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, raw, done) => {
+    try {
+      done(null, { raw: raw as string, json: JSON.parse(raw as string) as unknown });
+    } catch {
+      done(new AppError('E_MALFORMED_JSON', 'The body is not valid JSON'), undefined);
+    }
+  });
+
+  const verify = (request: FastifyRequest): Record<string, unknown> => {
+    const { raw, json } = (request.body ?? {}) as { raw?: string; json?: unknown };
+    const signature = request.headers['x-sms-signature'];
+    const timestamp = request.headers['x-sms-timestamp'];
+    if (typeof signature !== 'string' || typeof timestamp !== 'string' || raw === undefined) {
+      throw new AppError('E_FORBIDDEN', 'Missing X-Sms-Signature or X-Sms-Timestamp');
+    }
+    if (!/^\d+$/.test(timestamp) || Math.abs(Date.now() / 1000 - Number(timestamp)) > MAX_SKEW_S) {
+      throw new AppError('E_FORBIDDEN', 'X-Sms-Timestamp is too far from now');
+    }
+    const expected = Buffer.from(gatewaySignature(options.settings.secret, timestamp, raw));
+    const given = Buffer.from(signature);
+    if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
+      throw new AppError('E_FORBIDDEN', 'Invalid X-Sms-Signature');
+    }
+    if (!json || typeof json !== 'object') throw new AppError('E_VALIDATION', 'Expected a JSON object');
+    return json as Record<string, unknown>;
+  };
+  const text = (value: unknown) => (typeof value === 'string' ? value : '');
+
+  app.post('/sms/gateway', { schema: { hide: true } }, async (request) => {
+    const body = verify(request);
+    const outcome = await receiveSms(options.broker, options.optOuts, {
+      from: text(body.from),
+      to: text(body.to) || options.settings.from,
+      text: text(body.text),
+      messageId: text(body.messageId),
+    });
+    // The gateway sends a keyword's confirmation itself when the response carries one.
+    return outcome.kind === 'stored' ? { ok: true } : { ok: true, reply: outcome.confirmation };
+  });
+
+  app.post('/sms/gateway/status', { schema: { hide: true } }, async (request, reply) => {
+    const body = verify(request);
+    const id = text(body.messageId);
+    const status = text(body.status);
+    if (id && status === 'delivered') await options.delivery.recordStatus(id, 'delivered');
+    if (id && status === 'failed') await options.delivery.recordStatus(id, 'failed', text(body.error) || 'failed');
+    return reply.code(204).send();
+  });
+};
