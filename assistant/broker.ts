@@ -310,6 +310,12 @@ export class ConversationBroker {
           if (number && phone) {
             input.statusLookup = { number, ticket: (await intake.tickets.lookup(number, phone)) ?? null };
           }
+          if (input.analysis.statusQuery && !number) {
+            input.ownTickets = await intake.tickets.openTicketsOf({
+              userId: inbound.from.id,
+              verifiedPhone: verifiedPhone(inbound),
+            });
+          }
         }
         if (text && !snapshot.state.intake && !input.analysis?.emergency) {
           input.hits = await knowledge.search(searchQuery(snapshot.state, text).slice(0, MAX_QUERY_CHARS));
@@ -355,6 +361,14 @@ export class ConversationBroker {
     logger.warn({ conversationId }, 'conversation has more pending activities than one run answers; continuing later');
     await this.options.queue.send<TurnJobData>(TURN_QUEUE, { conversationId });
   }
+}
+
+/**
+ * The phone number the channel itself vouches for: an SMS's sender (the carrier delivered it from that
+ * number). A number typed into a chat proves nothing and is not one.
+ */
+function verifiedPhone(activity: StoredActivity): string | undefined {
+  return activity.channelId === 'sms' && activity.from.id.startsWith('sms:') ? activity.from.id.slice(4) : undefined;
 }
 
 /** What the last reply asked for, so a bare answer ("陈志强", "13912345678") is read as that. */

@@ -88,6 +88,9 @@ const MESSAGES = {
       `您反映的问题已有市民反映过（工单${number}），正在办理中，已将您的反映一并合并处理。`,
     statusAskNumber: '请提供工单编号（如12345-20261120-000042）和登记时留的联系电话。',
     statusAskPhone: '请提供登记工单时留的联系电话，用于核实身份。',
+    statusLine: (number: string, status: string, deadline: string) => `${number}：${status}，办理时限${deadline}`,
+    statusList: (lines: string) =>
+      `您名下未办结的工单：\n${lines}\n如需查询其他工单，请提供工单编号和登记时留的联系电话。`,
     statusFound: (number: string, status: string, deadline: string, department: string) =>
       `工单${number}当前状态：${status}。承办部门：${department}。办理时限：${deadline}。`,
     statusNotFound: '没有查到与该编号和电话对应的工单，请核对后重新输入。',
@@ -194,6 +197,9 @@ const MESSAGES = {
     statusAskNumber:
       'Please give the case number (e.g. 12345-20261120-000042) and the phone number you registered with.',
     statusAskPhone: 'Please give the phone number you registered the case with, to confirm it is yours.',
+    statusLine: (number: string, status: string, deadline: string) => `${number}: ${status}, due ${deadline}`,
+    statusList: (lines: string) =>
+      `Your open cases:\n${lines}\nFor another case, give its number and the phone number you registered it with.`,
     statusFound: (number: string, status: string, deadline: string, department: string) =>
       `Case ${number}: ${status}. Department: ${department}. Due by ${deadline}.`,
     statusNotFound: 'No case matches that number and phone. Please check them and try again.',

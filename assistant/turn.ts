@@ -67,6 +67,8 @@ export interface TurnInput {
   categoryFacts?: (code: string) => CategoryFacts | undefined;
   /** The result of a status look-up the broker ran for this message (null: no such ticket for that phone). */
   statusLookup?: { number: string; ticket: Ticket | null };
+  /** For a status question without a number: the citizen's own open tickets (see TicketStore.openTicketsOf). */
+  ownTickets?: Ticket[];
 }
 
 export interface TurnResult {
@@ -167,6 +169,18 @@ export function runTurn(input: TurnInput): TurnResult {
     const status = statusTurn(input, state, t, reply);
     if (status) return status;
     if (analysis.statusQuery && !state.intake) {
+      const own = input.ownTickets ?? [];
+      if (own.length > 0) {
+        const lines = own.map((ticket) =>
+          t.statusLine(ticket.number, t.ticketStatus[ticket.status], cityDate(ticket.deadlineAt)),
+        );
+        return {
+          replies: [
+            reply(t.statusList(lines.join('\n')), { channelData: { status: { own: own.map((o) => o.number) } } }),
+          ],
+          state,
+        };
+      }
       return {
         replies: [reply(t.statusAskNumber, { channelData: { status: { number: null, found: null } } })],
         state,

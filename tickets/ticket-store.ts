@@ -174,6 +174,37 @@ export class TicketStore {
     return ticket;
   }
 
+  /**
+   * A citizen's own tickets that are not closed, newest first: those registered in their conversations
+   * (by the channel's user id), and, where the channel itself vouches for the phone number (an SMS's
+   * sender, a caller's number), those registered with that phone on any channel.
+   */
+  async openTicketsOf(citizen: { userId: string; verifiedPhone?: string }, limit = 5): Promise<Ticket[]> {
+    const phone = citizen.verifiedPhone ? digits(citizen.verifiedPhone) : undefined;
+    const rows = await this.db
+      .selectFrom('tickets')
+      .selectAll()
+      .where('status', 'not in', ['draft', 'closed'])
+      .where((eb) =>
+        eb.or([
+          eb(
+            'conversation_id',
+            'in',
+            eb
+              .selectFrom('participants')
+              .select('conversation_id')
+              .where('id', '=', citizen.userId)
+              .where('role', '=', 'user'),
+          ),
+          ...(phone ? [eb(sql<string>`regexp_replace(coalesce(phone, ''), '\D', '', 'g')`, '=', phone)] : []),
+        ]),
+      )
+      .orderBy('registered_at', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(ticketOf);
+  }
+
   /** Moves a ticket along its lifecycle; refuses a move the lifecycle does not allow. */
   async transition(number: string, to: TicketStatus, actor: string, note?: string): Promise<Ticket> {
     return this.db.transaction().execute(async (trx) => {

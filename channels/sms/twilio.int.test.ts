@@ -167,6 +167,49 @@ describe('SMS (Twilio-compatible)', () => {
     expect(conversations).toHaveLength(1);
   });
 
+  it('shows a citizen, known by the SMS sender number, the open tickets registered with that phone anywhere', async () => {
+    provider();
+    // A complaint filed in web chat with a phone number…
+    const phoneOnTicket = '13511112222';
+    const web = await gw.broker.startConversation({ channelId: 'webchat', user: { id: 'web-citizen-1' } });
+    const say = async (text: string, i: number) =>
+      gw.broker.receive(
+        {
+          type: 'message',
+          channelId: 'webchat',
+          conversation: { id: web.id },
+          from: { id: 'web-citizen-1', name: '', role: 'user' },
+          text,
+        },
+        { channelMessageId: `web-${i}` },
+      );
+    await say(`东城区人民路12号楼下的下水道堵了，污水漫到路面上。我叫苏明，电话${phoneOnTicket}`, 1);
+    await eventually(async () => {
+      const page = await gw.broker.activitiesAfter(web.id, 0);
+      return page.activities.some(
+        (a) => (a.channelData as { intake?: { asked?: string } })?.intake?.asked === 'confirm',
+      )
+        ? true
+        : undefined;
+    });
+    await say('确认', 2);
+    const number = await eventually(async () => {
+      const page = await gw.broker.activitiesAfter(web.id, 0);
+      return page.activities
+        .map((a) => (a.channelData as { ticket?: { number: string } } | undefined)?.ticket?.number)
+        .find(Boolean);
+    });
+
+    // …is listed to an SMS from that number, and to nobody else.
+    await inbound(`+86${phoneOnTicket}`, '帮我查一下工单进度', 'SM-own-1');
+    const listed = await eventually(async () => sent.find((s) => s.To === `+86${phoneOnTicket}`));
+    expect(listed.Body).toContain(number);
+    await inbound('+8613999990000', '帮我查一下工单进度', 'SM-own-2');
+    const other = await eventually(async () => sent.find((s) => s.To === '+8613999990000'));
+    expect(other.Body).not.toContain(number);
+    expect(other.Body).toContain('工单编号');
+  });
+
   it('retries a provider error and succeeds; dead-letters a rejected message without retrying it', async () => {
     provider(500, 201);
     const retried = '+8613900003333';
