@@ -30,6 +30,9 @@ import type { JobQueue } from '../core/queue/job-queue.js';
 import { installErrorHandler } from './error-handler.js';
 import { knowledgeRoutes } from './knowledge-routes.js';
 import { operationsRoutes } from './operations-routes.js';
+import { mediaRoutes } from './media-routes.js';
+import type { MediaStore } from '../core/media-store.js';
+import type { WechatMediaFetcher } from '../channels/wechat/media.js';
 import { DatabaseDeadLetters } from '../core/queue/dead-letters.js';
 import { staffAuth } from './staff-auth.js';
 import { webPages } from './web-pages.js';
@@ -53,7 +56,9 @@ export interface AppDependencies {
   /** The SMS channel through a generic JSON gateway, when configured. */
   smsGateway?: { settings: SmsGatewaySettings; optOuts: OptOuts; delivery: OutboundDelivery };
   /** The WeChat official account, when configured. */
-  wechat?: { settings: WechatSettings; optOuts: OptOuts; delivery: OutboundDelivery };
+  wechat?: { settings: WechatSettings; optOuts: OptOuts; delivery: OutboundDelivery; media: WechatMediaFetcher };
+  /** Media citizens sent, served to staff. */
+  media: MediaStore;
 }
 
 /** The HTTP face of the gateway. Pure assembly: every dependency is built by the caller. */
@@ -173,6 +178,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       accounts: deps.accounts,
       deadLetters: new DatabaseDeadLetters(deps.db),
     });
+    await app.register(mediaRoutes, { prefix: '/api/media', accounts: deps.accounts, media: deps.media });
     await app.register(webPages);
     if (deps.wechat) await app.register(wechatRoutes, { broker: deps.broker, ...deps.wechat });
     if (deps.smsGateway) await app.register(jsonGatewayRoutes, { broker: deps.broker, ...deps.smsGateway });

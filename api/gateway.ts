@@ -19,6 +19,8 @@ import { TwilioSmsSender } from '../channels/sms/twilio.js';
 import { JsonGatewaySmsSender } from '../channels/sms/json-gateway.js';
 import { WechatSender } from '../channels/wechat/official-account.js';
 import { SharedToken } from '../core/shared-token.js';
+import { MediaStore } from '../core/media-store.js';
+import { WechatMediaFetcher } from '../channels/wechat/media.js';
 import type { WechatyOptions } from 'wechaty';
 import { WechatyChannel, WechatySender } from '../channels/wechat/wechaty.js';
 import { OptOuts } from '../core/opt-outs.js';
@@ -130,13 +132,10 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       );
     }
     if (config.smsGateway) senders.push(new JsonGatewaySmsSender(config.smsGateway, optOuts));
-    if (config.wechat) {
-      const settings = config.wechat;
-      const accessToken = new SharedToken(db, `wechat.access_token.${settings.appId}`, () =>
-        WechatSender.fetchToken(settings),
-      );
-      senders.push(new WechatSender(settings, accessToken, optOuts));
-    }
+    const wechat = config.wechat;
+    const wechatToken =
+      wechat && new SharedToken(db, `wechat.access_token.${wechat.appId}`, () => WechatSender.fetchToken(wechat));
+    if (wechat && wechatToken) senders.push(new WechatSender(wechat, wechatToken, optOuts));
     const wechatyPuppet = options.wechatyPuppet ?? config.wechaty?.puppet;
     // Loaded only when a bot is configured: Wechaty brings gRPC and more, which start-up need not pay for.
     const bot = wechatyPuppet
@@ -156,6 +155,18 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       attempts: config.jobAttempts,
       backoffMs: 2000,
     });
+    const mediaStore = new MediaStore(db);
+    const wechatMedia =
+      wechat &&
+      wechatToken &&
+      new WechatMediaFetcher({
+        apiBaseUrl: wechat.apiBaseUrl,
+        accessToken: wechatToken,
+        media: mediaStore,
+        store,
+        queue,
+        logger,
+      });
     const broker = new ConversationBroker({
       store,
       delivery,
@@ -190,6 +201,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
         await delivery.start(config.workerConcurrency);
         cleanups.push(async () => delivery.stop());
       }
+      if (wechatMedia) await wechatMedia.start();
       if (bot) {
         new WechatyChannel(bot, broker, logger).listen();
         await bot.start();
@@ -221,7 +233,8 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       rateLimitRedis,
       sms: config.sms && { settings: config.sms, optOuts, delivery },
       smsGateway: config.smsGateway && { settings: config.smsGateway, optOuts, delivery },
-      wechat: config.wechat && { settings: config.wechat, optOuts, delivery },
+      wechat: wechat && wechatMedia ? { settings: wechat, optOuts, delivery, media: wechatMedia } : undefined,
+      media: mediaStore,
     });
     cleanups.push(() => app.close());
     const address = await app.listen({ host: config.host, port: config.port });

@@ -275,6 +275,14 @@ export class ConversationStore {
     return row.committed ? { committed: true, replies: row.replies, lastSeq: row.last_seq! } : { committed: false };
   }
 
+  /** Points an attachment of a stored activity at where its content is now kept (fetched media). */
+  async setAttachmentUrl(activityId: string, index: number, contentUrl: string): Promise<void> {
+    await sql`
+      update activities
+      set body = jsonb_set(body, array['attachments', ${String(index)}::text, 'contentUrl'], to_jsonb(${contentUrl}::text))
+      where id = ${activityId} and jsonb_typeof(body->'attachments'->${index}::int) = 'object'`.execute(this.db);
+  }
+
   /** Outbound activities on push channels still waiting to be sent, older than `olderThanMs`. */
   async pendingDeliveries(olderThanMs: number, limit = 500): Promise<string[]> {
     const rows = await this.db

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredActivity } from '../core/activity.js';
 import { observedAction, waitForReplies } from '../evals/conversations.js';
 import { startTestGateway, type TestGateway } from '../test/support/gateway.js';
-import nock from '../test/support/nock.js';
+import nock, { onlyLocalNetwork } from '../test/support/nock.js';
 import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { createLogger } from '../core/logger.js';
@@ -67,9 +67,8 @@ describe('the optional language model', () => {
   let behaviour: Behaviour = 'helpful';
   const requests: ChatRequest[] = [];
 
+  onlyLocalNetwork();
   beforeAll(async () => {
-    nock.disableNetConnect();
-    nock.enableNetConnect((host) => host.startsWith('127.0.0.1') || host.startsWith('localhost'));
     gw = await startTestGateway({
       env: {
         LLM_BASE_URL: `${ORIGIN}/v1`,
@@ -80,13 +79,9 @@ describe('the optional language model', () => {
     });
   });
   afterEach(() => {
-    nock.cleanAll();
     requests.length = 0;
   });
-  afterAll(async () => {
-    await gw?.cleanup();
-    nock.enableNetConnect();
-  });
+  afterAll(async () => gw?.cleanup());
 
   function fakeModel() {
     return nock(ORIGIN)

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestGateway, type TestGateway } from '../../test/support/gateway.js';
-import nock from '../../test/support/nock.js';
+import nock, { onlyLocalNetwork } from '../../test/support/nock.js';
 import { gatewaySignature } from './json-gateway.js';
 
 /** SMS through the generic JSON gateway: signed webhooks in, bearer-authenticated sends out (faked by nock). */
@@ -11,9 +11,8 @@ describe('SMS (JSON gateway)', () => {
   let gw: TestGateway;
   const sent: { to: string; text: string; idempotency: string | null; auth: string | null }[] = [];
 
+  onlyLocalNetwork();
   beforeAll(async () => {
-    nock.disableNetConnect();
-    nock.enableNetConnect((host) => host.startsWith('127.0.0.1') || host.startsWith('localhost'));
     gw = await startTestGateway({
       env: {
         SMS_GATEWAY_URL: `${BASE}/v1`,
@@ -24,13 +23,9 @@ describe('SMS (JSON gateway)', () => {
     });
   });
   afterEach(() => {
-    nock.cleanAll();
     sent.length = 0;
   });
-  afterAll(async () => {
-    await gw?.cleanup();
-    nock.enableNetConnect();
-  });
+  afterAll(async () => gw?.cleanup());
 
   function gateway() {
     let id = 0;

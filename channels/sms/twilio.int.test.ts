@@ -1,7 +1,7 @@
 import twilio from 'twilio';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, eventually, type TestGateway } from '../../test/support/gateway.js';
-import nock from '../../test/support/nock.js';
+import nock, { onlyLocalNetwork } from '../../test/support/nock.js';
 import { createStaff, signIn } from '../../test/support/staff.js';
 import { smsSegments, smsText } from './twilio.js';
 
@@ -29,9 +29,8 @@ describe('SMS (Twilio-compatible)', () => {
   const sent: Sent[] = [];
   let nextSid = 0;
 
+  onlyLocalNetwork();
   beforeAll(async () => {
-    nock.disableNetConnect();
-    nock.enableNetConnect((host) => host.startsWith('127.0.0.1') || host.startsWith('localhost'));
     gw = await startTestGateway({
       env: {
         TWILIO_ACCOUNT_SID: ACCOUNT,
@@ -44,13 +43,9 @@ describe('SMS (Twilio-compatible)', () => {
     });
   });
   afterEach(() => {
-    nock.cleanAll();
     sent.length = 0;
   });
-  afterAll(async () => {
-    await gw?.cleanup();
-    nock.enableNetConnect();
-  });
+  afterAll(async () => gw?.cleanup());
 
   /** The provider: records each message and answers with `status` (201 with a MessageSid by default). */
   function provider(...statuses: number[]) {

@@ -1,8 +1,9 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { XMLParser } from 'fast-xml-parser';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestGateway, type TestGateway } from '../../test/support/gateway.js';
-import nock from '../../test/support/nock.js';
+import nock, { onlyLocalNetwork } from '../../test/support/nock.js';
+import { createStaff, STAFF_PASSWORD } from '../../test/support/staff.js';
 import { splitWechatText } from './official-account.js';
 
 /**
@@ -88,12 +89,7 @@ const env = (passiveReplyMs: number) => ({
   JOB_ATTEMPTS: '3',
 });
 
-beforeAll(() => {
-  nock.disableNetConnect();
-  nock.enableNetConnect((host) => host.startsWith('127.0.0.1') || host.startsWith('localhost'));
-});
-afterEach(() => nock.cleanAll());
-afterAll(() => nock.enableNetConnect());
+onlyLocalNetwork();
 
 describe('WeChat official account: passive replies', () => {
   let gw: TestGateway;
@@ -157,6 +153,40 @@ describe('WeChat official account: passive replies', () => {
     expect(parse(await (await postXml(gw, voice, signedQuery())).text()).Content).toContain('社保卡');
     const subscribe = `<xml><ToUserName><![CDATA[gh_12345hotline]]></ToUserName><FromUserName><![CDATA[o-citizen-5]]></FromUserName><CreateTime>123456789</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[subscribe]]></Event></xml>`;
     expect(parse(await (await postXml(gw, subscribe, signedQuery())).text()).Content).toContain('12345');
+  });
+
+  it('keeps an image a citizen sent, for agents only', async () => {
+    const picture = Buffer.from('ffd8ffe000104a46494600010100000100010000ffd9', 'hex');
+    nock(API).get('/cgi-bin/token').query(true).reply(200, { access_token: 'MEDIA-TOKEN', expires_in: 7200 });
+    nock(API)
+      .get('/cgi-bin/media/get')
+      .query({ access_token: 'MEDIA-TOKEN', media_id: 'media-photo-1' })
+      .reply(200, picture, { 'content-type': 'image/jpeg' });
+    const image = `<xml><ToUserName><![CDATA[gh_12345hotline]]></ToUserName><FromUserName><![CDATA[o-citizen-7]]></FromUserName><CreateTime>1348831860</CreateTime><MsgType><![CDATA[image]]></MsgType><PicUrl><![CDATA[http://mmbiz.example/pic.jpg]]></PicUrl><MediaId><![CDATA[media-photo-1]]></MediaId><MsgId>5000000000000000007</MsgId></xml>`;
+    expect((await postXml(gw, image, signedQuery())).status).toBe(200);
+    const url = await eventually(async () => {
+      const row = await gw.database.db
+        .selectFrom('activities')
+        .select('body')
+        .where('channel_message_id', '=', '5000000000000000007')
+        .executeTakeFirst();
+      const contentUrl = (row?.body as { attachments?: { contentUrl?: string }[] } | undefined)?.attachments?.[0]
+        ?.contentUrl;
+      return contentUrl?.startsWith('/api/media/') ? contentUrl : undefined;
+    }, 15_000);
+    await createStaff(gw, 'wechat-agent', ['agent']);
+    const login = await fetch(`${gw.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'wechat-agent', password: STAFF_PASSWORD }),
+    });
+    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    const seen = await fetch(`${gw.url}${url}`, { headers: { cookie } });
+    expect(seen.status).toBe(200);
+    expect(seen.headers.get('content-type')).toBe('image/jpeg');
+    expect(seen.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(Buffer.from(await seen.arrayBuffer())).toEqual(picture);
+    expect((await fetch(`${gw.url}${url}`)).status).toBe(401);
   });
 
   it('refuses XML bombs, external entities, malformed XML and oversized bodies', async () => {

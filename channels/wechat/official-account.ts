@@ -12,24 +12,17 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ConversationBroker } from '../../assistant/broker.js';
 import { messagesFor } from '../../assistant/messages.js';
 import { seqOfActivityId, type Activity, type StoredActivity } from '../../core/activity.js';
+import type { Config } from '../../core/config.js';
 import { AppError } from '../../core/errors.js';
 import type { OptOuts } from '../../core/opt-outs.js';
 import type { SharedToken } from '../../core/shared-token.js';
 import { retryableStatus, SendError, type ChannelSender, type OutboundDelivery } from '../delivery.js';
+import type { WechatMediaFetcher } from './media.js';
 
 export const WECHAT_CHANNEL = 'wechat';
 
-export interface WechatSettings {
-  token: string;
-  appId: string;
-  appSecret: string;
-  /** 43 characters; set for safe (AES) mode. */
-  encodingAesKey?: string;
-  /** `https://api.weixin.qq.com` unless a proxy's. */
-  apiBaseUrl: string;
-  /** How long a request waits for the turn to answer in the response (WeChat gives up after 5 s). */
-  passiveReplyMs: number;
-}
+/** The account's settings (core/config.ts: token, app id and secret, AES key, API base, passive window). */
+export type WechatSettings = NonNullable<Config['wechat']>;
 
 /** A citizen's messages this close together belong to one conversation. */
 const CONVERSATION_IDLE_MS = 24 * 60 * 60 * 1000;
@@ -178,6 +171,8 @@ export interface WechatRoutesOptions {
   settings: WechatSettings;
   optOuts: OptOuts;
   delivery: OutboundDelivery;
+  /** Fetches images and voice into the media store for agents. */
+  media: WechatMediaFetcher;
 }
 
 interface SignedQuery {
@@ -276,6 +271,11 @@ export const wechatRoutes: FastifyPluginAsync<WechatRoutesOptions> = async (app,
     // WeChat retries a request it got no answer to within 5 s: the retry is acknowledged, and the reply
     // goes out through the customer-service API if the first request could not carry it.
     if (duplicate) return nothing();
+    for (const [index, attachment] of (stored.attachments ?? []).entries()) {
+      const mediaId = attachment.contentUrl?.startsWith('wechat-media:') ? attachment.contentUrl.slice(13) : '';
+      if (mediaId)
+        await options.media.queue({ activityId: stored.id, conversationId: conversation.id, mediaId, index });
+    }
     const replies = await awaitReplies(broker, conversation.id, stored, settings.passiveReplyMs);
     const claimed = new Set(await delivery.claim(replies.map((r) => r.id)));
     const text = replies
@@ -320,9 +320,14 @@ function inboundActivity(
       return {
         ...base,
         text: '',
+        // Fetched by its MediaId into the media store (PicUrl expires); PicUrl kept in channelData.
         attachments: [
-          { contentType: 'image/jpeg', contentUrl: message.PicUrl ?? `wechat-media:${message.MediaId ?? ''}` },
+          {
+            contentType: 'image/jpeg',
+            contentUrl: message.MediaId ? `wechat-media:${message.MediaId}` : (message.PicUrl ?? ''),
+          },
         ],
+        channelData: { wechat: { ...base.channelData.wechat, picUrl: message.PicUrl } },
       };
     case 'location':
       // The place's label reads as an address to the intake dialog (it is often what was asked for).

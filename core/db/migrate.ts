@@ -7,6 +7,7 @@ import * as vectorCost from './migrations/0005-vector-cost.js';
 import * as vectorIndex from './migrations/0006-vector-index.js';
 import * as tickets from './migrations/0007-tickets.js';
 import * as delivery from './migrations/0008-delivery.js';
+import * as media from './migrations/0009-media.js';
 
 /** Migrations are compiled into the program (no directory scan), so a bundle or a test runs the same set. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0006-vector-index': vectorIndex,
   '0007-tickets': tickets,
   '0008-delivery': delivery,
+  '0009-media': media,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

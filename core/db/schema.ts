@@ -54,6 +54,16 @@ export interface ActivitiesTable {
 
 export type DeliveryStatus = 'pending' | 'sent' | 'delivered' | 'failed' | 'dead' | 'suppressed';
 
+export interface MediaTable {
+  id: string;
+  conversation_id: string;
+  content_type: string;
+  size: number;
+  bytes: Buffer;
+  source: string;
+  created_at: Generated<Date>;
+}
+
 export interface OptOutsTable {
   channel_id: string;
   /** The channel's address of the citizen (a phone number). */
@@ -244,4 +254,5 @@ export interface Database {
   ticket_counters: TicketCountersTable;
   ticket_events: TicketEventsTable;
   opt_outs: OptOutsTable;
+  media: MediaTable;
 }

@@ -1,4 +1,5 @@
 import nock from 'nock';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 
 // nock 15 brings @mswjs/interceptors 0.44, which calls Promise.withResolvers (Node 22+) for every
 // intercepted request; the gateway runs on Node 20. (nock 14 runs on Node 20 but its interceptors do not
@@ -15,3 +16,16 @@ if (!('withResolvers' in Promise)) {
 }
 
 export default nock;
+
+/**
+ * For a test file that fakes third parties with nock: no real network beyond this machine (the gateway
+ * under test listens on 127.0.0.1), and interceptors cleared after each test.
+ */
+export function onlyLocalNetwork(): void {
+  beforeAll(() => {
+    nock.disableNetConnect();
+    nock.enableNetConnect((host) => host.startsWith('127.0.0.1') || host.startsWith('localhost'));
+  });
+  afterEach(() => nock.cleanAll());
+  afterAll(() => nock.enableNetConnect());
+}
