@@ -75,6 +75,15 @@ describe('SMS (JSON gateway)', () => {
     expect(sent.map((s) => s.text).join('\n')).toContain('公积金');
     expect(sent.every((s) => s.idempotency?.includes('|'))).toBe(true);
 
+    // Reports come for sent messages: wait until the send is recorded with the gateway's id.
+    await eventually(async () => {
+      const row = await gw.database.db
+        .selectFrom('activities')
+        .select('delivery_status')
+        .where('provider_message_id', '=', 'gw-1-13900007777')
+        .executeTakeFirst();
+      return row?.delivery_status === 'sent' ? true : undefined;
+    });
     const delivered = await post('/sms/gateway/status', { messageId: 'gw-1-13900007777', status: 'delivered' });
     expect(delivered.status).toBe(204);
     const row = await gw.database.db

@@ -253,7 +253,11 @@ describe('WeChat official account: replies by the customer-service API', () => {
     expect(sent.map((s) => s.touser).sort()).toEqual(['o-async-1', 'o-async-2']);
     expect(sent.every((s) => s.token === 'TOKEN-1')).toBe(true);
     expect(tokens.isDone()).toBe(true);
-    expect(await status('6000000000000000001')).toEqual([expect.objectContaining({ delivery_status: 'sent' })]);
+    // The send is marked once the API answered, a moment after the fake provider saw it.
+    await eventually(async () => {
+      const rows = await status('6000000000000000001');
+      return rows?.length === 1 && rows[0]!.delivery_status === 'sent' ? true : undefined;
+    });
   });
 
   it('fetches a new token when WeChat rejects the cached one, and gives up outside the 48-hour window', async () => {
