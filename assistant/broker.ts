@@ -65,6 +65,9 @@ export interface ReceiveOptions {
   channelMessageId: string | null;
 }
 
+/** A citizen's messages on an address-based channel this close together continue one conversation. */
+export const CITIZEN_IDLE_MS = 24 * 60 * 60 * 1000;
+
 /** An unanswered message this old is assumed orphaned (its process died) and queued again. */
 export const RECOVERY_AGE_MS = 5_000;
 
@@ -122,17 +125,30 @@ export class ConversationBroker {
   }
 
   /**
-   * The conversation a message from a channel that knows citizens by address (SMS, WeChat) belongs to:
-   * their latest one on that channel if it was active within `idleMs`, else a new one (no greeting).
+   * A message from a channel that knows citizens by an address (an SMS number, a WeChat openid, a
+   * Wechaty contact): it joins their latest conversation on that channel if it was active within
+   * CITIZEN_IDLE_MS, else a new one (no greeting), and is stored like any inbound (`receive`).
    */
-  async conversationFor(input: {
+  async receiveFromCitizen(input: {
     channelId: string;
     user: { id: string; name?: string };
-    locale?: string;
-    idleMs: number;
-  }): Promise<ConversationRecord> {
-    const recent = await this.options.store.recentConversationOf(input.channelId, input.user.id, input.idleMs);
-    return recent ?? this.startConversation({ ...input, welcome: false });
+    activity: Omit<Activity, 'conversation' | 'from' | 'channelId'>;
+    channelMessageId: string;
+  }): Promise<AppendResult & { conversationId: string }> {
+    const { channelId, user } = input;
+    const conversation =
+      (await this.options.store.recentConversationOf(channelId, user.id, CITIZEN_IDLE_MS)) ??
+      (await this.startConversation({ channelId, user, locale: input.activity.locale, welcome: false }));
+    const result = await this.receive(
+      {
+        ...input.activity,
+        channelId,
+        conversation: { id: conversation.id },
+        from: { id: user.id, name: user.name ?? '', role: 'user' },
+      },
+      { channelMessageId: input.channelMessageId },
+    );
+    return { ...result, conversationId: conversation.id };
   }
 
   getConversation(id: string): Promise<ConversationRecord | undefined> {

@@ -5,14 +5,15 @@
  * five minutes of skew allowed, so a captured request cannot be replayed later); sends are JSON posts to
  * `<base>/messages` with a bearer key and the reply's id as `Idempotency-Key`.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ConversationBroker } from '../../assistant/broker.js';
 import type { StoredActivity } from '../../core/activity.js';
 import { AppError } from '../../core/errors.js';
+import { sameSecret } from '../../core/same-secret.js';
 import type { OptOuts } from '../../core/opt-outs.js';
 import { retryableStatus, SendError, type ChannelSender, type OutboundDelivery } from '../delivery.js';
-import { PHONE, receiveSms, SMS_CHANNEL } from './inbound.js';
+import { receiveSms, SMS_CHANNEL, smsRecipient } from './common.js';
 import { smsText } from './twilio.js';
 
 export interface SmsGatewaySettings {
@@ -39,9 +40,8 @@ export class JsonGatewaySmsSender implements ChannelSender {
   ) {}
 
   async send(activity: StoredActivity): Promise<{ providerMessageId: string } | 'suppressed'> {
-    const to = activity.recipient?.id.replace(/^sms:/, '');
-    if (!to || !PHONE.test(to)) throw new SendError(`no phone number to send to: ${activity.recipient?.id}`, false);
-    if (await this.optOuts.isOptedOut(SMS_CHANNEL, to)) return 'suppressed';
+    const to = await smsRecipient(activity, this.optOuts);
+    if (to === 'suppressed') return to;
     let response: Response;
     try {
       response = await fetch(`${this.settings.baseUrl}/messages`, {
@@ -97,9 +97,7 @@ export const jsonGatewayRoutes: FastifyPluginAsync<JsonGatewayRoutesOptions> = a
     if (!/^\d+$/.test(timestamp) || Math.abs(Date.now() / 1000 - Number(timestamp)) > MAX_SKEW_S) {
       throw new AppError('E_FORBIDDEN', 'X-Sms-Timestamp is too far from now');
     }
-    const expected = Buffer.from(gatewaySignature(options.settings.secret, timestamp, raw));
-    const given = Buffer.from(signature);
-    if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
+    if (!sameSecret(signature, gatewaySignature(options.settings.secret, timestamp, raw))) {
       throw new AppError('E_FORBIDDEN', 'Invalid X-Sms-Signature');
     }
     if (!json || typeof json !== 'object') throw new AppError('E_VALIDATION', 'Expected a JSON object');

@@ -12,7 +12,7 @@ import twilio from 'twilio';
 import type { ConversationBroker } from '../../assistant/broker.js';
 import type { StoredActivity } from '../../core/activity.js';
 import { AppError } from '../../core/errors.js';
-import { PHONE, receiveSms, SMS_CHANNEL } from './inbound.js';
+import { receiveSms, SMS_CHANNEL, smsRecipient } from './common.js';
 import type { OptOuts } from '../../core/opt-outs.js';
 import { retryableStatus, SendError, type ChannelSender, type OutboundDelivery } from '../delivery.js';
 
@@ -63,9 +63,8 @@ export class TwilioSmsSender implements ChannelSender {
   ) {}
 
   async send(activity: StoredActivity): Promise<{ providerMessageId: string } | 'suppressed'> {
-    const to = activity.recipient?.id.replace(/^sms:/, '');
-    if (!to || !PHONE.test(to)) throw new SendError(`no phone number to send to: ${activity.recipient?.id}`, false);
-    if (await this.optOuts.isOptedOut(SMS_CHANNEL, to)) return 'suppressed';
+    const to = await smsRecipient(activity, this.optOuts);
+    if (to === 'suppressed') return to;
     const form = new URLSearchParams({ To: to, From: this.settings.from, Body: smsText(activity.text ?? '') });
     if (this.statusCallbackUrl) form.set('StatusCallback', this.statusCallbackUrl);
     const { accountSid, authToken, apiBaseUrl } = this.settings;

@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { sameSecret } from '../../core/same-secret.js';
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors.js';
 import type { DirectLineTokens, TokenClaims } from './tokens.js';
@@ -39,8 +39,6 @@ export class DirectLineAuth {
   }
 
   private isSecret(credential: string): boolean {
-    if (!this.secret) return false;
-    const given = Buffer.from(credential);
-    return given.length === this.secret.length && timingSafeEqual(given, this.secret);
+    return this.secret !== undefined && sameSecret(credential, this.secret);
   }
 }

@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { sameSecret } from '../../core/same-secret.js';
 import { AppError } from '../../core/errors.js';
 
 /** What a Direct Line token grants: one user in one conversation, until it expires. */
@@ -51,8 +52,6 @@ export class DirectLineTokens {
   }
 
   private signatureMatches(payload: string, signature: string): boolean {
-    const expected = Buffer.from(this.sign(payload));
-    const actual = Buffer.from(signature);
-    return expected.length === actual.length && timingSafeEqual(expected, actual);
+    return sameSecret(signature, this.sign(payload));
   }
 }

@@ -8,6 +8,7 @@ import type { Logger } from '../../core/logger.js';
 import { MAX_MEDIA_BYTES, type MediaStore } from '../../core/media-store.js';
 import { PermanentJobError, type Job, type JobQueue } from '../../core/queue/job-queue.js';
 import type { SharedToken } from '../../core/shared-token.js';
+import { TOKEN_REJECTED } from './api-errors.js';
 
 export const WECHAT_MEDIA_QUEUE = 'wechat-media';
 
@@ -21,7 +22,6 @@ export interface WechatMediaJob {
 
 /** 40007: the media id is invalid or expired; nothing another attempt can fix. */
 const GONE = new Set([40007, 40008]);
-const TOKEN_REJECTED = new Set([40001, 40014, 42001]);
 
 export class WechatMediaFetcher {
   constructor(

@@ -7,31 +7,29 @@
  */
 import { decrypt, encrypt, getSignature } from '@wecom/crypto';
 import { XMLParser } from 'fast-xml-parser';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ConversationBroker } from '../../assistant/broker.js';
 import { messagesFor } from '../../assistant/messages.js';
 import { seqOfActivityId, type Activity, type StoredActivity } from '../../core/activity.js';
 import type { Config } from '../../core/config.js';
 import { AppError } from '../../core/errors.js';
+import { sameSecret } from '../../core/same-secret.js';
 import type { OptOuts } from '../../core/opt-outs.js';
 import type { SharedToken } from '../../core/shared-token.js';
 import { retryableStatus, SendError, type ChannelSender, type OutboundDelivery } from '../delivery.js';
 import type { WechatMediaFetcher } from './media.js';
+import { TOKEN_REJECTED } from './api-errors.js';
 
 export const WECHAT_CHANNEL = 'wechat';
 
 /** The account's settings (core/config.ts: token, app id and secret, AES key, API base, passive window). */
 export type WechatSettings = NonNullable<Config['wechat']>;
 
-/** A citizen's messages this close together belong to one conversation. */
-const CONVERSATION_IDLE_MS = 24 * 60 * 60 * 1000;
-
 /** The customer-service API takes 2048 bytes of text a message; a margin for the byte count. */
 const MAX_TEXT_BYTES = 2000;
 
 /** Error codes of the customer-service API (errcode). */
-const TOKEN_REJECTED = new Set([40001, 40014, 42001]);
 const RETRYABLE = new Set([-1, 45009, 45011]);
 /** 43004: not following the account; 45015: outside the 48-hour window; 45047: too many replies. */
 const PERMANENT = new Set([43004, 45015, 45047, 40003, 40013]);
@@ -65,12 +63,6 @@ const cdata = (text: string) => `<![CDATA[${text.replaceAll(']]>', ']]]]><![CDAT
 function textReply(to: string, from: string, content: string, now = Math.floor(Date.now() / 1000)): string {
   return `<xml><ToUserName>${cdata(to)}</ToUserName><FromUserName>${cdata(from)}</FromUserName><CreateTime>${now}</CreateTime><MsgType>${cdata('text')}</MsgType><Content>${cdata(content)}</Content></xml>`;
 }
-
-const sameText = (a: string, b: string) => {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-};
 
 /** Splits text into pieces of at most MAX_TEXT_BYTES, at line or sentence ends where it can. */
 export function splitWechatText(text: string, maxBytes = MAX_TEXT_BYTES): string[] {
@@ -195,7 +187,7 @@ export const wechatRoutes: FastifyPluginAsync<WechatRoutesOptions> = async (app,
     query.signature !== undefined &&
     query.timestamp !== undefined &&
     query.nonce !== undefined &&
-    sameText(getSignature(settings.token, query.timestamp, query.nonce, ''), query.signature);
+    sameSecret(query.signature, getSignature(settings.token, query.timestamp, query.nonce, ''));
 
   app.get('/wechat', { schema: { hide: true } }, async (request, reply) => {
     const query = request.query as SignedQuery;
@@ -214,7 +206,7 @@ export const wechatRoutes: FastifyPluginAsync<WechatRoutesOptions> = async (app,
       if (!ciphered || !query.timestamp || !query.nonce || !query.msg_signature) {
         throw new AppError('E_FORBIDDEN', 'Missing msg_signature or Encrypt');
       }
-      if (!sameText(getSignature(settings.token, query.timestamp, query.nonce, ciphered), query.msg_signature)) {
+      if (!sameSecret(query.msg_signature, getSignature(settings.token, query.timestamp, query.nonce, ciphered))) {
         throw new AppError('E_FORBIDDEN', 'Invalid WeChat msg_signature');
       }
       let plain: { message: string; id: string };
@@ -256,27 +248,24 @@ export const wechatRoutes: FastifyPluginAsync<WechatRoutesOptions> = async (app,
     }
     const activity = inboundActivity(message, openId, account);
     if (!activity) return nothing();
-    const user = { id: `wechat:${openId}`, name: '' };
-    const conversation = await broker.conversationFor({
+    const {
+      activity: stored,
+      duplicate,
+      conversationId,
+    } = await broker.receiveFromCitizen({
       channelId: WECHAT_CHANNEL,
-      user,
-      locale: 'zh-CN',
-      idleMs: CONVERSATION_IDLE_MS,
+      user: { id: `wechat:${openId}` },
+      activity,
+      channelMessageId: message.MsgId ?? `${openId}:${message.CreateTime}:${type}`,
     });
-    const channelMessageId = message.MsgId ?? `${openId}:${message.CreateTime}:${type}`;
-    const { activity: stored, duplicate } = await broker.receive(
-      { ...activity, conversation: { id: conversation.id }, from: { ...user, role: 'user' } },
-      { channelMessageId },
-    );
     // WeChat retries a request it got no answer to within 5 s: the retry is acknowledged, and the reply
     // goes out through the customer-service API if the first request could not carry it.
     if (duplicate) return nothing();
     for (const [index, attachment] of (stored.attachments ?? []).entries()) {
       const mediaId = attachment.contentUrl?.startsWith('wechat-media:') ? attachment.contentUrl.slice(13) : '';
-      if (mediaId)
-        await options.media.queue({ activityId: stored.id, conversationId: conversation.id, mediaId, index });
+      if (mediaId) await options.media.queue({ activityId: stored.id, conversationId, mediaId, index });
     }
-    const replies = await awaitReplies(broker, conversation.id, stored, settings.passiveReplyMs);
+    const replies = await awaitReplies(broker, conversationId, stored, settings.passiveReplyMs);
     const claimed = new Set(await delivery.claim(replies.map((r) => r.id)));
     const text = replies
       .filter((r) => claimed.has(r.id))
@@ -298,10 +287,9 @@ function inboundActivity(
   message: WechatXml,
   openId: string,
   account: string,
-): Omit<Activity, 'conversation' | 'from'> | undefined {
+): Omit<Activity, 'conversation' | 'from' | 'channelId'> | undefined {
   const base = {
     type: 'message' as const,
-    channelId: WECHAT_CHANNEL,
     recipient: { id: account, name: '', role: 'bot' as const },
     locale: 'zh-CN',
     channelData: { wechat: { msgId: message.MsgId, msgType: message.MsgType, openId } },

@@ -12,9 +12,6 @@ import { SendError, type ChannelSender } from '../delivery.js';
 
 export const WECHATY_CHANNEL = 'wechaty';
 
-/** A contact's messages this close together belong to one conversation. */
-const CONVERSATION_IDLE_MS = 24 * 60 * 60 * 1000;
-
 /** Takes a bot's direct text messages into the broker. */
 export class WechatyChannel {
   constructor(
@@ -35,25 +32,12 @@ export class WechatyChannel {
     if (message.self() || message.room()) return;
     const talker = message.talker();
     const text = message.type() === this.bot.Message.Type.Text ? message.text().trim() : '';
-    const user = { id: `wechaty:${talker.id}`, name: talker.name() };
-    const conversation = await this.broker.conversationFor({
+    await this.broker.receiveFromCitizen({
       channelId: WECHATY_CHANNEL,
-      user,
-      locale: 'zh-CN',
-      idleMs: CONVERSATION_IDLE_MS,
+      user: { id: `wechaty:${talker.id}`, name: talker.name() },
+      activity: { type: 'message', text, locale: 'zh-CN', channelData: { wechaty: { messageType: message.type() } } },
+      channelMessageId: message.id,
     });
-    await this.broker.receive(
-      {
-        type: 'message',
-        channelId: WECHATY_CHANNEL,
-        conversation: { id: conversation.id },
-        from: { ...user, role: 'user' },
-        text,
-        locale: 'zh-CN',
-        channelData: { wechaty: { messageType: message.type() } },
-      },
-      { channelMessageId: message.id },
-    );
   }
 }
 

@@ -1,16 +1,15 @@
 /**
- * What every SMS provider's webhook does once it has verified and parsed a message: honour opt-out and
- * opt-in keywords, find the citizen's conversation by number, and store the message (once per provider
- * message id) before the provider is acknowledged. The reply goes out through the delivery queue.
+ * What every SMS provider shares. Inbound, once the webhook verified and parsed a message: honour opt-out
+ * and opt-in keywords and store the message in the citizen's conversation (once per provider message id)
+ * before the provider is acknowledged. Outbound: the number a reply goes to, unless it opted out.
  */
 import type { ConversationBroker } from '../../assistant/broker.js';
 import type { OptOuts } from '../../core/opt-outs.js';
+import type { StoredActivity } from '../../core/activity.js';
 import { AppError } from '../../core/errors.js';
+import { SendError } from '../delivery.js';
 
 export const SMS_CHANNEL = 'sms';
-
-/** A citizen's messages this close together belong to one conversation. */
-const CONVERSATION_IDLE_MS = 24 * 60 * 60 * 1000;
 
 const OPT_OUT = /^(退订|td|t|stop|stopall|unsubscribe|cancel|end|quit)$/i;
 const OPT_IN = /^(开通|订阅|start|unstop|yes)$/i;
@@ -44,25 +43,24 @@ export async function receiveSms(broker: ConversationBroker, optOuts: OptOuts, s
     await optOuts.optIn(SMS_CHANNEL, from);
     return { kind: 'opted-in', confirmation: OPT_IN_CONFIRMATION };
   }
-  const user = { id: `sms:${from}`, name: '' };
-  const conversation = await broker.conversationFor({
+  await broker.receiveFromCitizen({
     channelId: SMS_CHANNEL,
-    user,
-    locale: 'zh-CN',
-    idleMs: CONVERSATION_IDLE_MS,
-  });
-  await broker.receive(
-    {
+    user: { id: `sms:${from}` },
+    activity: {
       type: 'message',
-      channelId: SMS_CHANNEL,
-      conversation: { id: conversation.id },
-      from: { ...user, role: 'user' },
       recipient: { id: sms.to, name: '', role: 'bot' },
       text,
       locale: 'zh-CN',
       channelData: { sms: { messageId: sms.messageId } },
     },
-    { channelMessageId: sms.messageId },
-  );
+    channelMessageId: sms.messageId,
+  });
   return { kind: 'stored' };
+}
+
+/** The number a reply goes to, or `suppressed` when it opted out; a reply without one cannot be sent. */
+export async function smsRecipient(activity: StoredActivity, optOuts: OptOuts): Promise<string | 'suppressed'> {
+  const to = activity.recipient?.id.replace(/^sms:/, '');
+  if (!to || !PHONE.test(to)) throw new SendError(`no phone number to send to: ${activity.recipient?.id}`, false);
+  return (await optOuts.isOptedOut(SMS_CHANNEL, to)) ? 'suppressed' : to;
 }
