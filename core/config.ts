@@ -177,7 +177,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     host: e.HOST,
     port: e.PORT,
-    publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
+    publicUrl: e.PUBLIC_URL && trimSlash(e.PUBLIC_URL),
     logLevel: e.LOG_LEVEL,
     databaseUrl: e.DATABASE_URL,
     dataDir: e.MINSHENG_DATA_DIR,
@@ -211,19 +211,32 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 }
 
 /** Variables an embedder cannot run without: checked here so a gap stops the start, naming the variable. */
+type Parsed = z.output<typeof schema>;
+
+/** Stops the start naming the first of `variables` that is unset; `reason` says what needs it. */
+function requireSet<K extends keyof Parsed>(
+  e: Parsed,
+  variables: readonly K[],
+  reason: string,
+): asserts e is Parsed & { [P in K]-?: NonNullable<Parsed[P]> } {
+  for (const variable of variables) {
+    if (e[variable] === undefined) throw new ConfigError(variable, reason);
+  }
+}
+
+const trimSlash = (url: string) => url.replace(/\/+$/, '');
+
 const EMBEDDER_REQUIRES = {
   builtin: [],
   openai: ['EMBEDDING_BASE_URL', 'EMBEDDING_MODEL', 'EMBEDDING_DIMENSIONS'],
   onnx: ['EMBEDDING_ONNX_DIR'],
 } as const;
 
-function embedderSettings(e: z.output<typeof schema>): Config['embedder'] {
-  for (const variable of EMBEDDER_REQUIRES[e.EMBEDDER]) {
-    if (e[variable] === undefined) throw new ConfigError(variable, `required when EMBEDDER=${e.EMBEDDER}`);
-  }
+function embedderSettings(e: Parsed): Config['embedder'] {
+  requireSet(e, EMBEDDER_REQUIRES[e.EMBEDDER], `required when EMBEDDER=${e.EMBEDDER}`);
   return {
     kind: e.EMBEDDER,
-    baseUrl: e.EMBEDDING_BASE_URL?.replace(/\/+$/, ''),
+    baseUrl: e.EMBEDDING_BASE_URL && trimSlash(e.EMBEDDING_BASE_URL),
     model: e.EMBEDDING_MODEL,
     apiKey: e.EMBEDDING_API_KEY,
     dimensions: e.EMBEDDING_DIMENSIONS,
@@ -231,72 +244,55 @@ function embedderSettings(e: z.output<typeof schema>): Config['embedder'] {
   };
 }
 
-function llmSettings(e: z.output<typeof schema>): Config['llm'] {
+function llmSettings(e: Parsed): Config['llm'] {
   if (e.LLM_BASE_URL === undefined && e.LLM_MODEL === undefined) return undefined;
   if (e.LLM_BASE_URL === undefined) throw new ConfigError('LLM_BASE_URL', 'required when LLM_MODEL is set');
   if (e.LLM_MODEL === undefined) throw new ConfigError('LLM_MODEL', 'required when LLM_BASE_URL is set');
   return {
-    baseUrl: e.LLM_BASE_URL.replace(/\/+$/, ''),
+    baseUrl: trimSlash(e.LLM_BASE_URL),
     model: e.LLM_MODEL,
     apiKey: e.LLM_API_KEY,
     timeoutMs: e.LLM_TIMEOUT_MS,
   };
 }
 
-function smsSettings(e: z.output<typeof schema>): Config['sms'] {
+function smsSettings(e: Parsed): Config['sms'] {
   // SMS_FROM alone belongs to whichever provider is configured.
   if (e.TWILIO_ACCOUNT_SID === undefined && e.TWILIO_AUTH_TOKEN === undefined) return undefined;
-  for (const [variable, value] of [
-    ['TWILIO_ACCOUNT_SID', e.TWILIO_ACCOUNT_SID],
-    ['TWILIO_AUTH_TOKEN', e.TWILIO_AUTH_TOKEN],
-    ['SMS_FROM', e.SMS_FROM],
-  ] as const) {
-    if (value === undefined) throw new ConfigError(variable, 'required when the SMS channel is configured');
-  }
+  requireSet(e, ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'SMS_FROM'], 'required when the SMS channel is configured');
   return {
-    accountSid: e.TWILIO_ACCOUNT_SID!,
-    authToken: e.TWILIO_AUTH_TOKEN!,
-    from: e.SMS_FROM!,
-    apiBaseUrl: e.SMS_API_BASE_URL.replace(/\/+$/, ''),
+    accountSid: e.TWILIO_ACCOUNT_SID,
+    authToken: e.TWILIO_AUTH_TOKEN,
+    from: e.SMS_FROM,
+    apiBaseUrl: trimSlash(e.SMS_API_BASE_URL),
   };
 }
 
-function wechatSettings(e: z.output<typeof schema>): Config['wechat'] {
-  const required = [
-    ['WECHAT_TOKEN', e.WECHAT_TOKEN],
-    ['WECHAT_APP_ID', e.WECHAT_APP_ID],
-    ['WECHAT_APP_SECRET', e.WECHAT_APP_SECRET],
-  ] as const;
-  if (required.every(([, value]) => value === undefined) && e.WECHAT_ENCODING_AES_KEY === undefined) return undefined;
-  for (const [variable, value] of required) {
-    if (value === undefined) throw new ConfigError(variable, 'required when the WeChat channel is configured');
-  }
+const WECHAT_REQUIRES = ['WECHAT_TOKEN', 'WECHAT_APP_ID', 'WECHAT_APP_SECRET'] as const;
+
+function wechatSettings(e: Parsed): Config['wechat'] {
+  if ([...WECHAT_REQUIRES, 'WECHAT_ENCODING_AES_KEY' as const].every((v) => e[v] === undefined)) return undefined;
+  requireSet(e, WECHAT_REQUIRES, 'required when the WeChat channel is configured');
   return {
-    token: e.WECHAT_TOKEN!,
-    appId: e.WECHAT_APP_ID!,
-    appSecret: e.WECHAT_APP_SECRET!,
+    token: e.WECHAT_TOKEN,
+    appId: e.WECHAT_APP_ID,
+    appSecret: e.WECHAT_APP_SECRET,
     encodingAesKey: e.WECHAT_ENCODING_AES_KEY,
-    apiBaseUrl: e.WECHAT_API_BASE_URL.replace(/\/+$/, ''),
+    apiBaseUrl: trimSlash(e.WECHAT_API_BASE_URL),
     passiveReplyMs: e.WECHAT_PASSIVE_REPLY_MS,
   };
 }
 
-function smsGatewaySettings(e: z.output<typeof schema>): Config['smsGateway'] {
+function smsGatewaySettings(e: Parsed): Config['smsGateway'] {
   if (e.SMS_GATEWAY_URL === undefined) return undefined;
   if (e.TWILIO_ACCOUNT_SID !== undefined) {
     throw new ConfigError('SMS_GATEWAY_URL', 'configure one SMS provider: a Twilio-compatible one or a JSON gateway');
   }
-  for (const [variable, value] of [
-    ['SMS_GATEWAY_API_KEY', e.SMS_GATEWAY_API_KEY],
-    ['SMS_GATEWAY_SECRET', e.SMS_GATEWAY_SECRET],
-    ['SMS_FROM', e.SMS_FROM],
-  ] as const) {
-    if (value === undefined) throw new ConfigError(variable, 'required with SMS_GATEWAY_URL');
-  }
+  requireSet(e, ['SMS_GATEWAY_API_KEY', 'SMS_GATEWAY_SECRET', 'SMS_FROM'], 'required with SMS_GATEWAY_URL');
   return {
-    baseUrl: e.SMS_GATEWAY_URL.replace(/\/+$/, ''),
-    apiKey: e.SMS_GATEWAY_API_KEY!,
-    secret: e.SMS_GATEWAY_SECRET!,
-    from: e.SMS_FROM!,
+    baseUrl: trimSlash(e.SMS_GATEWAY_URL),
+    apiKey: e.SMS_GATEWAY_API_KEY,
+    secret: e.SMS_GATEWAY_SECRET,
+    from: e.SMS_FROM,
   };
 }
