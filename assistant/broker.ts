@@ -8,7 +8,7 @@ import type { AppendResult, ConversationRecord, ConversationStore } from './conv
 import { messagesFor, resolveLocale } from './messages.js';
 import type { DemandType } from '../core/db/schema.js';
 import type { TicketStore } from '../tickets/ticket-store.js';
-import type { CategoryFacts } from './intake.js';
+import { categoryFactsOf, type CategoryFacts } from './intake.js';
 import type { LlmAssistant } from './llm.js';
 import type { Analysis, Nlu } from './nlu/nlu.js';
 import {
@@ -85,16 +85,10 @@ const MAX_TURNS_PER_RUN = 50;
 export class ConversationBroker {
   private readonly running = new Map<string, Promise<void>>();
 
-  private readonly categoryFacts: (code: string) => CategoryFacts | undefined;
+  private readonly categoryFacts?: (code: string) => CategoryFacts | undefined;
 
   constructor(private readonly options: BrokerOptions) {
-    const taxonomy = options.intake?.nlu.taxonomy;
-    this.categoryFacts = (code) => {
-      const minor = taxonomy?.byCode(code);
-      return minor?.level === 'minor'
-        ? { name: minor.name, anonymous: minor.anonymous, place: minor.place }
-        : undefined;
-    };
+    this.categoryFacts = options.intake && categoryFactsOf(options.intake.nlu.taxonomy);
   }
 
   async startConversation(input: {
@@ -333,9 +327,8 @@ export class ConversationBroker {
             });
           }
         }
-        if (text && !snapshot.state.intake && !input.analysis?.emergency) {
-          input.hits = await knowledge.search(searchQuery(snapshot.state, text).slice(0, MAX_QUERY_CHARS));
-        }
+        const query = knowledgeQuery(snapshot.state, text, input.analysis);
+        if (query) input.hits = await knowledge.search(query);
         if (this.options.llm && input.analysis && takesCaseDetails(snapshot.state, input.analysis)) {
           const found = await this.options.llm.extractSlots(text.slice(0, MAX_QUERY_CHARS));
           // The rules' reading wins; the model only fills what they missed.
@@ -403,9 +396,14 @@ function takesCaseDetails(state: ConversationState, analysis: Analysis): boolean
 const FOLLOW_UP =
   /^(那|那么|还|这个|这|它|如果|要是)|(材料|多少钱|多久|几天|在哪|哪里|怎么办|要带|需要带|费用|流程|时间)/;
 
-/** The text to search: a short follow-up is searched together with the question last answered. */
-export function searchQuery(state: ConversationState, text: string): string {
-  return state.lastTopic && [...text].length <= 20 && FOLLOW_UP.test(text) ? `${state.lastTopic} ${text}` : text;
+/**
+ * What the turn searches the knowledge base for, or nothing: not while a case record is being taken
+ * down, and not in an emergency. A short follow-up is searched together with the question last answered.
+ */
+export function knowledgeQuery(state: ConversationState, text: string, analysis?: Analysis): string | undefined {
+  if (!text || state.intake || analysis?.emergency) return undefined;
+  const query = state.lastTopic && [...text].length <= 20 && FOLLOW_UP.test(text) ? `${state.lastTopic} ${text}` : text;
+  return query.slice(0, MAX_QUERY_CHARS);
 }
 
 /** 22 url-safe characters: unguessable, and safe in a URL path. */

@@ -1,6 +1,6 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import { activityId, type Activity, type ActivityPage, type StoredActivity } from '../core/activity.js';
-import type { Database, DeliveryStatus } from '../core/db/schema.js';
+import type { ConversationsTable, Database, DeliveryStatus } from '../core/db/schema.js';
 import { AppError } from '../core/errors.js';
 import type { ConversationState } from './turn.js';
 
@@ -77,7 +77,7 @@ export class ConversationStore {
       .orderBy('conversations.updated_at', 'desc')
       .limit(1)
       .executeTakeFirst();
-    return row && { id: row.id, channelId: row.channel_id, mode: row.mode, locale: row.locale, lastSeq: row.last_seq };
+    return row && recordOf(row);
   }
 
   async createConversation(
@@ -131,7 +131,7 @@ export class ConversationStore {
 
   async getConversation(id: string): Promise<ConversationRecord | undefined> {
     const row = await this.db.selectFrom('conversations').selectAll().where('id', '=', id).executeTakeFirst();
-    return row && { id: row.id, channelId: row.channel_id, mode: row.mode, locale: row.locale, lastSeq: row.last_seq };
+    return row && recordOf(row);
   }
 
   /**
@@ -388,3 +388,7 @@ export class ConversationStore {
 }
 
 const toActivity = (row: { body: unknown }): StoredActivity => row.body as StoredActivity;
+
+function recordOf(row: Selectable<ConversationsTable>): ConversationRecord {
+  return { id: row.id, channelId: row.channel_id, mode: row.mode, locale: row.locale, lastSeq: row.last_seq };
+}

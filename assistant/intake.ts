@@ -1,3 +1,4 @@
+import type { Taxonomy } from '../tickets/taxonomy.js';
 import type { DemandType, TicketDraft } from '../tickets/ticket-store.js';
 import { maskIdNumber, type Extraction, type SlotName, type Slots } from './nlu/slots.js';
 
@@ -22,6 +23,14 @@ export interface CategoryFacts {
   anonymous: boolean;
   /** False where the case is not tied to a place (no address is asked for). */
   place: boolean;
+}
+
+/** The taxonomy's facts about a minor class, as the dialog needs them (undefined for any other code). */
+export function categoryFactsOf(taxonomy: Taxonomy): (code: string) => CategoryFacts | undefined {
+  return (code) => {
+    const minor = taxonomy.byCode(code);
+    return minor?.level === 'minor' ? { name: minor.name, anonymous: minor.anonymous, place: minor.place } : undefined;
+  };
 }
 
 /** Demand types that may stay anonymous (where the category allows it). */

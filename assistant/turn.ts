@@ -223,13 +223,14 @@ export function runTurn(input: TurnInput): TurnResult {
     // 6. The demand type: a case record for anything but a consultation, unless the citizen asked a
     // question the knowledge base answers with confidence ("单位不签劳动合同怎么办" is answered; "我要投诉
     // 公司不签合同" is taken down).
+    // An announced type ("我要投诉" before saying what about) holds for this message only.
     const type: Classification =
       !analysis.cue && state.intendedType
         ? { ...analysis.demandType, label: state.intendedType, confidence: 1 }
         : analysis.demandType;
-    state.intendedType = undefined;
+    const explicit = analysis.cue !== undefined || state.intendedType !== undefined;
+    delete state.intendedType;
     const answerable = hits[0] !== undefined && hits[0].confidence >= DECISION.answer;
-    const explicit = analysis.cue !== undefined || input.state.intendedType !== undefined;
     const isCase = type.label !== 'consultation' && isDemandType(type.label);
     const answerFirst =
       answerable &&

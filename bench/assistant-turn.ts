@@ -10,8 +10,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
-import { expecting, searchQuery } from '../assistant/broker.js';
-import type { CategoryFacts } from '../assistant/intake.js';
+import { expecting, knowledgeQuery } from '../assistant/broker.js';
+import { categoryFactsOf } from '../assistant/intake.js';
 import type { Nlu } from '../assistant/nlu/nlu.js';
 import { runTurn, type ConversationState } from '../assistant/turn.js';
 import type { StoredActivity } from '../core/activity.js';
@@ -65,33 +65,28 @@ async function play(
   thinkMs: number,
   out: { decide: number[]; turn: number[] },
 ) {
-  const facts = (code: string): CategoryFacts | undefined => {
-    const minor = setup.nlu.taxonomy.byCode(code);
-    return minor?.level === 'minor' ? { name: minor.name, anonymous: minor.anonymous, place: minor.place } : undefined;
-  };
-  {
-    let state: ConversationState = {};
-    for (const [n, { user }] of script.turns.entries()) {
-      if (thinkMs > 0) await sleep(-Math.log(1 - Math.random()) * thinkMs);
-      const started = performance.now();
-      const analysis = setup.nlu.analyze(user, expecting(state));
-      const understood = performance.now();
-      const hits =
-        state.intake || analysis.emergency ? [] : await setup.search.search(searchQuery(state, user).slice(0, 500));
-      const searched = performance.now();
-      const result = runTurn({
-        activity: activityOf(script, user, n),
-        state,
-        conversationLocale: 'zh-CN',
-        hits,
-        analysis,
-        categoryFacts: facts,
-      });
-      const done = performance.now();
-      out.decide.push(understood - started + (done - searched));
-      out.turn.push(done - started);
-      state = result.register ? { ...result.state, intake: undefined } : result.state;
-    }
+  const facts = categoryFactsOf(setup.nlu.taxonomy);
+  let state: ConversationState = {};
+  for (const [n, { user }] of script.turns.entries()) {
+    if (thinkMs > 0) await sleep(-Math.log(1 - Math.random()) * thinkMs);
+    const started = performance.now();
+    const analysis = setup.nlu.analyze(user, expecting(state));
+    const understood = performance.now();
+    const query = knowledgeQuery(state, user, analysis);
+    const hits = query ? await setup.search.search(query) : [];
+    const searched = performance.now();
+    const result = runTurn({
+      activity: activityOf(script, user, n),
+      state,
+      conversationLocale: 'zh-CN',
+      hits,
+      analysis,
+      categoryFacts: facts,
+    });
+    const done = performance.now();
+    out.decide.push(understood - started + (done - searched));
+    out.turn.push(done - started);
+    state = result.register ? { ...result.state, intake: undefined } : result.state;
   }
 }
 
