@@ -4,7 +4,8 @@
  * API receives the answer from the delivery queue. WeChat: from the POST to its passive XML reply. The
  * gateway runs in its own process; the fake provider answers at once, so what is measured is the gateway.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { getSignature } from '@wecom/crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -120,9 +121,7 @@ async function smsMessage(gatewayUrl: string, provider: FakeProvider, phone: str
 async function wechatMessage(gatewayUrl: string, openId: string, text: string) {
   const timestamp = String(Math.floor(Date.now() / 1000));
   const nonce = randomBytes(6).toString('hex');
-  const signature = createHash('sha1')
-    .update([CHANNEL_BENCH.wechatToken, timestamp, nonce].sort().join(''))
-    .digest('hex');
+  const signature = getSignature(CHANNEL_BENCH.wechatToken, timestamp, nonce, '');
   const msgId = String(BigInt(`0x${randomBytes(7).toString('hex')}`));
   const xml = `<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[${openId}]]></FromUserName><CreateTime>${timestamp}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[${text}]]></Content><MsgId>${msgId}</MsgId></xml>`;
   const started = performance.now();
