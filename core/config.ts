@@ -1,3 +1,4 @@
+import { homedir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -19,6 +20,8 @@ const bool = z
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
+/** A number a call can be dialled to: E.164 (+8675512119) or a short code such as 119. */
+const phoneNumber = z.string().regex(/^\+?[0-9]{3,15}$/, 'must be a phone number: digits, optionally after +');
 
 const url = (protocols: string[]) =>
   z.string().refine(
@@ -90,6 +93,34 @@ const schema = z.object({
   TAXONOMY_FILE: z.string().min(1).optional(),
   DEADLINE_DAYS_CONSULTATION: positiveInt.max(60).default(1),
   DEADLINE_DAYS_OTHER: positiveInt.max(60).default(15),
+  WHISPER_MODEL: z.string().min(1).optional(),
+  WHISPER_LANGUAGE: z
+    .string()
+    .regex(/^([a-z]{2,3}|auto)$/, 'must be a language code such as zh or en, or auto')
+    .default('zh'),
+  WHISPER_THREADS: positiveInt.max(64).optional(),
+  WHISPER_SERVER_BIN: z.string().min(1).optional(),
+  TTS_PROVIDER: z.enum(['espeak', 'http']).default('espeak'),
+  TTS_BASE_URL: url(['http:', 'https:']).optional(),
+  TTS_API_KEY: z.string().min(1).optional(),
+  TTS_MODEL: z.string().min(1).optional(),
+  TTS_VOICE: z.string().min(1).optional(),
+  VOICE_CALLER_ID: phoneNumber.optional(),
+  VOICE_AGENT_QUEUE: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, dot, dash or underscore')
+    .default('12345-agents'),
+  VOICE_CONTROL_URL: url(['http:', 'https:']).optional(),
+  VOICE_CONTROL_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  VOICE_AUDIOSOCKET_HOST: z.string().min(1).default('127.0.0.1'),
+  VOICE_AUDIOSOCKET_PORT: port.optional(),
+  VOICE_END_SILENCE_MS: z.coerce.number().int().min(200).max(3000).default(700),
+  VOICE_SILENCE_TIMEOUT_MS: z.coerce.number().int().min(2000).max(120_000).default(8000),
+  VOICE_MAX_CALL_MINUTES: positiveInt.max(240).default(30),
+  EMERGENCY_NUMBER_110: phoneNumber.default('110'),
+  EMERGENCY_NUMBER_119: phoneNumber.default('119'),
+  EMERGENCY_NUMBER_120: phoneNumber.default('120'),
+  EMERGENCY_NUMBER_122: phoneNumber.default('122'),
 });
 
 export type Env = z.input<typeof schema>;
@@ -155,6 +186,32 @@ export interface Config {
   wechaty?: { puppet: string; token?: string };
   /** The SMS channel (a Twilio-compatible provider); undefined unless its account, token and sender are set. */
   sms?: { accountSid: string; authToken: string; from: string; apiBaseUrl: string };
+  /**
+   * Speech recognition with whisper.cpp (voice calls and recorded audio such as WeChat voice); undefined
+   * unless WHISPER_MODEL is set. `serverBinary` is the whisper.cpp server, built by `npm install` into
+   * `<cacheHome>/minsheng/` unless WHISPER_SERVER_BIN points at one.
+   */
+  whisper?: { model: string; language: string; threads?: number; serverBinary?: string };
+  /** `$XDG_CACHE_HOME`, else `~/.cache`: where `npm install` keeps the whisper.cpp build. */
+  cacheHome: string;
+  /**
+   * The voice bot: Twilio Media Streams (when the Twilio account is set) and/or Asterisk AudioSocket, with
+   * spoken replies and call control. Undefined unless speech recognition is configured and a transport is.
+   */
+  voice?: {
+    twilio?: { accountSid: string; authToken: string; apiBaseUrl: string };
+    audioSocket?: { host: string; port: number };
+    /** The hotline number dialled legs (department, agents) come from. */
+    callerId?: string;
+    agentQueue: string;
+    /** A city's own switch, told what to do with calls (channels/voice/telephony.ts); instead of Twilio's API. */
+    control?: { url: string; secret: string };
+    emergencyNumbers: Record<'110' | '119' | '120' | '122', string>;
+    tts: { kind: 'espeak' } | { kind: 'http'; baseUrl: string; apiKey?: string; model: string; voice: string };
+    endSilenceMs: number;
+    silenceTimeoutMs: number;
+    maxCallMs: number;
+  };
   tickets: {
     /** China's public holidays and make-up days (core/calendar/holidays-cn.yaml unless a city's own). */
     calendarFile?: string;
@@ -166,6 +223,8 @@ export interface Config {
 
 /** Builds the one validated config object. The only place that reads the environment. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Read as the XDG base directory spec says, outside the schema: it is the desktop's variable, not ours.
+  const cacheHome = env.XDG_CACHE_HOME || path.join(homedir(), '.cache');
   // An empty variable means "not set", as in most twelve-factor tooling.
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = schema.safeParse(present);
@@ -202,6 +261,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     smsGateway: smsGatewaySettings(e),
     wechat: wechatSettings(e),
     wechaty: e.WECHATY_PUPPET ? { puppet: e.WECHATY_PUPPET, token: e.WECHATY_PUPPET_TOKEN } : undefined,
+    whisper: e.WHISPER_MODEL
+      ? {
+          model: e.WHISPER_MODEL,
+          language: e.WHISPER_LANGUAGE,
+          threads: e.WHISPER_THREADS,
+          serverBinary: e.WHISPER_SERVER_BIN,
+        }
+      : undefined,
+    cacheHome,
+    voice: voiceSettings(e),
     tickets: {
       calendarFile: e.HOLIDAY_CALENDAR_FILE,
       taxonomyFile: e.TAXONOMY_FILE,
@@ -259,6 +328,8 @@ function llmSettings(e: Parsed): Config['llm'] {
 function smsSettings(e: Parsed): Config['sms'] {
   // SMS_FROM alone belongs to whichever provider is configured.
   if (e.TWILIO_ACCOUNT_SID === undefined && e.TWILIO_AUTH_TOKEN === undefined) return undefined;
+  // A Twilio account used for voice only: its number is VOICE_CALLER_ID, and there is no SMS channel.
+  if (e.SMS_FROM === undefined && e.VOICE_CALLER_ID !== undefined && e.WHISPER_MODEL !== undefined) return undefined;
   requireSet(e, ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'SMS_FROM'], 'required when the SMS channel is configured');
   return {
     accountSid: e.TWILIO_ACCOUNT_SID,
@@ -294,5 +365,57 @@ function smsGatewaySettings(e: Parsed): Config['smsGateway'] {
     apiKey: e.SMS_GATEWAY_API_KEY,
     secret: e.SMS_GATEWAY_SECRET,
     from: e.SMS_FROM,
+  };
+}
+
+function voiceSettings(e: Parsed): Config['voice'] {
+  const twilioSet = e.TWILIO_ACCOUNT_SID !== undefined && e.TWILIO_AUTH_TOKEN !== undefined;
+  const transport = twilioSet || e.VOICE_AUDIOSOCKET_PORT !== undefined;
+  if (!transport || e.WHISPER_MODEL === undefined) {
+    if (e.VOICE_AUDIOSOCKET_PORT !== undefined) {
+      throw new ConfigError('WHISPER_MODEL', 'required for voice calls (VOICE_AUDIOSOCKET_PORT is set)');
+    }
+    return undefined;
+  }
+  if (e.VOICE_CONTROL_URL !== undefined) {
+    requireSet(e, ['VOICE_CONTROL_SECRET'], 'required with VOICE_CONTROL_URL (requests to the switch are signed)');
+  }
+  if (e.TTS_PROVIDER === 'http')
+    requireSet(e, ['TTS_BASE_URL', 'TTS_MODEL', 'TTS_VOICE'], 'required when TTS_PROVIDER=http');
+  return {
+    twilio: twilioSet
+      ? {
+          accountSid: e.TWILIO_ACCOUNT_SID!,
+          authToken: e.TWILIO_AUTH_TOKEN!,
+          apiBaseUrl: trimSlash(e.SMS_API_BASE_URL),
+        }
+      : undefined,
+    audioSocket:
+      e.VOICE_AUDIOSOCKET_PORT !== undefined
+        ? { host: e.VOICE_AUDIOSOCKET_HOST, port: e.VOICE_AUDIOSOCKET_PORT }
+        : undefined,
+    callerId: e.VOICE_CALLER_ID ?? e.SMS_FROM,
+    agentQueue: e.VOICE_AGENT_QUEUE,
+    control:
+      e.VOICE_CONTROL_URL !== undefined ? { url: e.VOICE_CONTROL_URL, secret: e.VOICE_CONTROL_SECRET! } : undefined,
+    emergencyNumbers: {
+      '110': e.EMERGENCY_NUMBER_110,
+      '119': e.EMERGENCY_NUMBER_119,
+      '120': e.EMERGENCY_NUMBER_120,
+      '122': e.EMERGENCY_NUMBER_122,
+    },
+    tts:
+      e.TTS_PROVIDER === 'http'
+        ? {
+            kind: 'http',
+            baseUrl: trimSlash(e.TTS_BASE_URL!),
+            apiKey: e.TTS_API_KEY,
+            model: e.TTS_MODEL!,
+            voice: e.TTS_VOICE!,
+          }
+        : { kind: 'espeak' },
+    endSilenceMs: e.VOICE_END_SILENCE_MS,
+    silenceTimeoutMs: e.VOICE_SILENCE_TIMEOUT_MS,
+    maxCallMs: e.VOICE_MAX_CALL_MINUTES * 60_000,
   };
 }

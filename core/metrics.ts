@@ -37,6 +37,25 @@ export function createMetrics() {
       help: 'Stored messages found unanswered by the recovery sweep and queued again',
       registers: [registry],
     }),
+    voiceCalls: new Counter({
+      name: 'minsheng_voice_calls_total',
+      help: 'Voice calls ended, by transport and reason',
+      labelNames: ['transport', 'reason'] as const,
+      registers: [registry],
+    }),
+    voiceReplyLatency: new Histogram({
+      name: 'minsheng_voice_reply_latency_seconds',
+      help: "From the end of a caller's speech (endpointed) to the first reply audio sent",
+      buckets: [0.25, 0.5, 1, 1.5, 2, 3, 5, 8, 13],
+      registers: [registry],
+    }),
+    transcriptionDuration: new Histogram({
+      name: 'minsheng_transcription_duration_seconds',
+      help: 'Speech recognition time per utterance or recording',
+      labelNames: ['transcriber'] as const,
+      buckets: [0.1, 0.25, 0.5, 1, 2, 4, 8, 16],
+      registers: [registry],
+    }),
     jobsProcessed: new Counter({
       name: 'minsheng_jobs_total',
       help: 'Queue jobs handled, by queue and outcome',

@@ -8,6 +8,7 @@ import * as vectorIndex from './migrations/0006-vector-index.js';
 import * as tickets from './migrations/0007-tickets.js';
 import * as delivery from './migrations/0008-delivery.js';
 import * as media from './migrations/0009-media.js';
+import * as voiceCalls from './migrations/0010-voice-calls.js';
 
 /** Migrations are compiled into the program (no directory scan), so a bundle or a test runs the same set. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -20,6 +21,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0007-tickets': tickets,
   '0008-delivery': delivery,
   '0009-media': media,
+  '0010-voice-calls': voiceCalls,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

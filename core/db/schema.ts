@@ -64,6 +64,20 @@ export interface MediaTable {
   created_at: Generated<Date>;
 }
 
+export interface VoiceCallsTable {
+  id: string;
+  conversation_id: string | null;
+  transport: string;
+  caller: string | null;
+  started_at: Timestamp;
+  ended_at: NullableTimestamp;
+  end_reason: string | null;
+  audio_ms: Generated<number>;
+  utterances: Generated<number>;
+  barge_ins: Generated<number>;
+  outcome: string | null;
+}
+
 export interface OptOutsTable {
   channel_id: string;
   /** The channel's address of the citizen (a phone number). */
@@ -255,4 +269,5 @@ export interface Database {
   ticket_events: TicketEventsTable;
   opt_outs: OptOutsTable;
   media: MediaTable;
+  voice_calls: VoiceCallsTable;
 }
