@@ -2,7 +2,14 @@
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
+# The voice bot: make and g++ build whisper.cpp at install (scripts/build-whisper.ts), espeak-ng speaks.
+RUN apt-get update && apt-get install -y --no-install-recommends make g++ espeak-ng \
+  && rm -rf /var/lib/apt/lists/*
+# The whisper.cpp build lives here, readable by the user the gateway runs as.
+ENV XDG_CACHE_HOME=/app/.cache
 COPY package.json package-lock.json ./
+COPY scripts ./scripts
+COPY channels/voice/whisper-build.ts ./channels/voice/whisper-build.ts
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY . .
 USER node

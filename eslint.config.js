@@ -34,10 +34,10 @@ export default tseslint.config(
     },
   },
   {
-    files: ['core/config.ts', '**/*.test.ts', 'test/**', 'bench/**', 'vitest.config.ts'],
+    files: ['core/config.ts', '**/*.test.ts', 'test/**', 'bench/**', 'scripts/**', 'vitest.config.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },
-  { files: ['bench/**', 'test/**', 'api/main.ts', 'knowledge/cli.ts'], rules: { 'no-console': 'off' } },
+  { files: ['bench/**', 'test/**', 'scripts/**', 'api/main.ts', 'knowledge/cli.ts'], rules: { 'no-console': 'off' } },
   { files: ['eslint.config.js'], rules: { 'no-restricted-syntax': 'off' } },
   { files: ['web/**/*.js'], languageOptions: { sourceType: 'script', globals: globals.browser } },
   {

@@ -8,7 +8,7 @@ log() { printf '[setup] %s\n' "$*"; }
 apt_updated=0
 apt_update_once() { [ "$apt_updated" = 1 ] || { apt-get update -qq; apt_updated=1; }; }
 need_pkgs=()
-for pkg in chromium fonts-wqy-microhei dpkg-dev postgresql-server-dev-15; do
+for pkg in chromium fonts-wqy-microhei dpkg-dev postgresql-server-dev-15 espeak-ng make g++; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need_pkgs+=("$pkg")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then

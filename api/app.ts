@@ -33,6 +33,7 @@ import { operationsRoutes } from './operations-routes.js';
 import { mediaRoutes } from './media-routes.js';
 import type { MediaStore } from '../core/media-store.js';
 import type { WechatMediaFetcher } from '../channels/wechat/media.js';
+import { twilioVoiceRoutes, type TwilioVoiceOptions } from '../channels/voice/twilio-stream.js';
 import { DatabaseDeadLetters } from '../core/queue/dead-letters.js';
 import { staffAuth } from './staff-auth.js';
 import { webPages } from './web-pages.js';
@@ -57,6 +58,8 @@ export interface AppDependencies {
   smsGateway?: { settings: SmsGatewaySettings; optOuts: OptOuts; delivery: OutboundDelivery };
   /** The WeChat official account, when configured. */
   wechat?: { settings: WechatSettings; optOuts: OptOuts; delivery: OutboundDelivery; media: WechatMediaFetcher };
+  /** Twilio voice calls (incoming-call webhook and Media Streams). */
+  voice?: Omit<TwilioVoiceOptions, 'publicUrl'>;
   /** Media citizens sent, served to staff. */
   media: MediaStore;
 }
@@ -180,6 +183,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     });
     await app.register(mediaRoutes, { prefix: '/api/media', accounts: deps.accounts, media: deps.media });
     await app.register(webPages);
+    if (deps.voice) await app.register(twilioVoiceRoutes, { ...deps.voice, publicUrl: config.publicUrl });
     if (deps.wechat) await app.register(wechatRoutes, { broker: deps.broker, ...deps.wechat });
     if (deps.smsGateway) await app.register(jsonGatewayRoutes, { broker: deps.broker, ...deps.smsGateway });
     if (deps.sms) {

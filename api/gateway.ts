@@ -33,6 +33,11 @@ import { Nlu } from '../assistant/nlu/nlu.js';
 import { WorkingCalendar } from '../core/calendar/working-days.js';
 import { loadTaxonomy } from '../tickets/taxonomy.js';
 import { DEFAULT_TICKET_POLICY, TicketStore, type TicketPolicy } from '../tickets/ticket-store.js';
+import { CallRecords } from '../core/call-records.js';
+import { RecordingTranscription } from '../channels/recordings.js';
+import type { Transcriber } from '../channels/voice/transcriber.js';
+import type { Synthesizer } from '../channels/voice/synthesizer.js';
+import { createTranscriber, startVoiceChannel, type VoiceChannel } from '../channels/voice/voice-channel.js';
 import { buildApp } from './app.js';
 
 export interface Gateway {
@@ -48,6 +53,9 @@ export interface Gateway {
   tickets: TicketStore;
   /** Replies on push channels (SMS). */
   delivery: OutboundDelivery;
+  calls: CallRecords;
+  /** The voice bot, when configured (and this instance serves requests). */
+  voice?: VoiceChannel;
   close(): Promise<void>;
 }
 
@@ -55,6 +63,10 @@ export interface StartOptions {
   logger?: Logger;
   /** A Wechaty puppet instance to drive the Wechaty channel with (tests pass wechaty-puppet-mock's). */
   wechatyPuppet?: WechatyOptions['puppet'];
+  /** Speech recognition instead of the configured whisper.cpp (tests pass a scripted fake). */
+  transcriber?: Transcriber;
+  /** Speech synthesis instead of the configured one. */
+  synthesizer?: Synthesizer;
 }
 
 /** How often each worker looks for stored messages that were never answered (an indexed, tiny query). */
@@ -156,6 +168,18 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       backoffMs: 2000,
     });
     const mediaStore = new MediaStore(db);
+    const calls = new CallRecords(db);
+    const transcriber =
+      options.transcriber ?? (config.whisper && createTranscriber(config.whisper, config.cacheHome, logger));
+    if (transcriber) {
+      cleanups.push(() => transcriber.close());
+      // The model loads in the background: start-up does not wait for it, the first utterance may.
+      void transcriber.start().catch((error: unknown) => {
+        logger.error({ err: error }, 'speech recognition could not start; it is retried on the next utterance');
+      });
+    }
+    // Filled in once the broker exists: the media fetcher queues transcriptions, the job hands them to it.
+    let recordings: RecordingTranscription | undefined;
     const wechatMedia =
       wechat &&
       wechatToken &&
@@ -166,6 +190,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
         store,
         queue,
         logger,
+        transcribe: transcriber && ((recording) => recordings!.queue({ ...recording, channelId: 'wechat' })),
       });
     const broker = new ConversationBroker({
       store,
@@ -181,6 +206,31 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     });
     // Cleanups run last-in first-out: stop taking jobs (running ones finish), then wait for inline turns.
     cleanups.push(() => broker.drain());
+
+    if (transcriber) {
+      recordings = new RecordingTranscription({
+        media: mediaStore,
+        broker,
+        transcriber,
+        queue,
+        logger,
+        language: config.whisper?.language ?? 'zh',
+      });
+    }
+    const voice =
+      config.voice && transcriber && config.role !== 'worker'
+        ? await startVoiceChannel({
+            voice: config.voice,
+            language: config.whisper?.language ?? 'zh',
+            broker,
+            calls,
+            transcriber,
+            synthesizer: options.synthesizer,
+            logger,
+            metrics,
+          })
+        : undefined;
+    if (voice) cleanups.push(() => voice.close());
     cleanups.push(() => queue.stop());
 
     if (config.role !== 'api') {
@@ -202,6 +252,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
         cleanups.push(async () => delivery.stop());
       }
       if (wechatMedia) await wechatMedia.start();
+      if (recordings) await recordings.start();
       if (bot) {
         new WechatyChannel(bot, broker, logger).listen();
         await bot.start();
@@ -235,12 +286,30 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       smsGateway: config.smsGateway && { settings: config.smsGateway, optOuts, delivery },
       wechat: wechat && wechatMedia ? { settings: wechat, optOuts, delivery, media: wechatMedia } : undefined,
       media: mediaStore,
+      voice:
+        voice && config.voice?.twilio
+          ? { services: voice.services, authToken: config.voice.twilio.authToken, streamSecret: tokenSecret }
+          : undefined,
     });
     cleanups.push(() => app.close());
     const address = await app.listen({ host: config.host, port: config.port });
     const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
     logger.info({ url, role: config.role, database: database.kind, queue: queue.kind }, 'gateway listening');
-    return { app, url, database, queue, broker, accounts, editorial, index, tickets, delivery, close: closeAll };
+    return {
+      app,
+      url,
+      database,
+      queue,
+      broker,
+      accounts,
+      editorial,
+      index,
+      tickets,
+      delivery,
+      calls,
+      voice,
+      close: closeAll,
+    };
   } catch (error) {
     await closeAll();
     throw error;

@@ -97,6 +97,8 @@ export class ConversationBroker {
     locale?: string;
     /** Off for channels where the citizen writes first and a greeting would cost a message (SMS). */
     welcome?: boolean;
+    /** The channel's own greeting instead of the default one (a phone call is greeted differently). */
+    welcomeText?: string;
   }): Promise<ConversationRecord> {
     const locale = resolveLocale(input.locale);
     const id = newConversationId();
@@ -111,7 +113,7 @@ export class ConversationBroker {
             recipient: { id: input.user.id, name: input.user.name ?? '', role: 'user' },
             locale,
             textFormat: 'plain',
-            text: messagesFor(locale).welcome,
+            text: input.welcomeText ?? messagesFor(locale).welcome,
           },
     );
     this.options.logger.info({ conversationId: id, channel: input.channelId }, 'conversation started');

@@ -1,4 +1,4 @@
-import type { Activity, ChannelAccount, StoredActivity } from '../core/activity.js';
+import { awaitsTranscript, type Activity, type ChannelAccount, type StoredActivity } from '../core/activity.js';
 import { ANSWER_CONFIDENCE, SUGGEST_CONFIDENCE } from '../knowledge/confidence.js';
 import type { KnowledgeHit } from '../knowledge/search.js';
 import { isDemandType, type DemandType, type Ticket, type TicketDraft } from '../tickets/ticket-store.js';
@@ -133,6 +133,7 @@ export function runTurn(input: TurnInput): TurnResult {
   if (activity.type !== 'message') return { replies: [], state: input.state };
   const text = (activity.text ?? '').trim().slice(0, MAX_TURN_TEXT);
   if (!text) {
+    if (awaitsTranscript(activity)) return { replies: [], state: input.state };
     const hasAttachments = (activity.attachments?.length ?? 0) > 0;
     return { replies: [reply(hasAttachments ? t.unsupported : t.emptyMessage)], state };
   }

@@ -44,3 +44,10 @@ export const activityId = (conversationId: string, seq: number): string =>
   `${conversationId}|${String(seq).padStart(7, '0')}`;
 
 export const seqOfActivityId = (id: string): number => Number.parseInt(id.slice(id.lastIndexOf('|') + 1), 10);
+
+/**
+ * A message that came without text but with a recording being transcribed (channels/recordings.ts): the
+ * transcript arrives as the next message and is answered; this one is not.
+ */
+export const awaitsTranscript = (activity: Activity): boolean =>
+  (activity.channelData as { awaitingTranscript?: unknown } | undefined)?.awaitingTranscript === true;

@@ -8,10 +8,9 @@
  */
 import formBody from '@fastify/formbody';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import twilio from 'twilio';
 import type { ConversationBroker } from '../../assistant/broker.js';
 import type { StoredActivity } from '../../core/activity.js';
-import { AppError } from '../../core/errors.js';
+import { verifiedTwilioForm } from '../twilio-signature.js';
 import { receiveSms, SMS_CHANNEL, smsRecipient } from './common.js';
 import type { OptOuts } from '../../core/opt-outs.js';
 import { retryableStatus, SendError, type ChannelSender, type OutboundDelivery } from '../delivery.js';
@@ -119,16 +118,8 @@ export interface SmsRoutesOptions {
 export const smsRoutes: FastifyPluginAsync<SmsRoutesOptions> = async (app, options) => {
   await app.register(formBody);
 
-  const verify = (request: FastifyRequest) => {
-    const signature = request.headers['x-twilio-signature'];
-    if (typeof signature !== 'string') throw new AppError('E_FORBIDDEN', 'Missing X-Twilio-Signature');
-    const origin = options.publicUrl ?? `${request.protocol}://${request.host}`;
-    const params = (request.body ?? {}) as Record<string, string>;
-    if (!twilio.validateRequest(options.settings.authToken, signature, origin + request.url, params)) {
-      throw new AppError('E_FORBIDDEN', 'Invalid X-Twilio-Signature');
-    }
-    return params as InboundForm;
-  };
+  const verify = (request: FastifyRequest): InboundForm =>
+    verifiedTwilioForm(request, options.settings.authToken, options.publicUrl);
 
   app.post('/sms/twilio', { schema: { hide: true } }, async (request, reply) => {
     const form = verify(request);

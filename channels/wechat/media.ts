@@ -18,6 +18,8 @@ export interface WechatMediaJob {
   mediaId: string;
   /** The attachment of the activity the media belongs to. */
   index: number;
+  /** A voice message WeChat did not recognise: once stored, it is transcribed for this citizen. */
+  transcribeFor?: { userId: string };
 }
 
 /** 40007: the media id is invalid or expired; nothing another attempt can fix. */
@@ -32,8 +34,20 @@ export class WechatMediaFetcher {
       store: ConversationStore;
       queue: JobQueue;
       logger: Logger;
+      /** Queues the transcription of a stored voice message (channels/recordings.ts). */
+      transcribe?: (recording: {
+        activityId: string;
+        conversationId: string;
+        userId: string;
+        mediaId: string;
+      }) => Promise<unknown>;
     },
   ) {}
+
+  /** Whether voice messages WeChat did not recognise are transcribed here. */
+  get transcribes(): boolean {
+    return this.options.transcribe !== undefined;
+  }
 
   queue(job: WechatMediaJob): Promise<string | null> {
     return this.options.queue.send(WECHAT_MEDIA_QUEUE, job, { dedupeKey: `media:${job.mediaId}`, backoffMs: 2000 });
@@ -69,6 +83,9 @@ export class WechatMediaFetcher {
       source: `wechat:${mediaId}`,
     });
     await this.options.store.setAttachmentUrl(activityId, index, `/api/media/${id}`);
+    if (job.data.transcribeFor && this.options.transcribe) {
+      await this.options.transcribe({ activityId, conversationId, userId: job.data.transcribeFor.userId, mediaId: id });
+    }
     this.options.logger.info({ activityId, mediaId, bytes: bytes.length }, 'wechat media stored');
   }
 }

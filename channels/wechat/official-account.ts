@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ConversationBroker } from '../../assistant/broker.js';
 import { messagesFor } from '../../assistant/messages.js';
-import { seqOfActivityId, type Activity, type StoredActivity } from '../../core/activity.js';
+import { awaitsTranscript, seqOfActivityId, type Activity, type StoredActivity } from '../../core/activity.js';
 import type { Config } from '../../core/config.js';
 import { AppError } from '../../core/errors.js';
 import { sameSecret } from '../../core/same-secret.js';
@@ -246,7 +246,7 @@ export const wechatRoutes: FastifyPluginAsync<WechatRoutesOptions> = async (app,
       if (message.Event === 'unsubscribe') await optOuts.optOut(WECHAT_CHANNEL, openId);
       return nothing();
     }
-    const activity = inboundActivity(message, openId, account);
+    const activity = inboundActivity(message, openId, account, options.media.transcribes);
     if (!activity) return nothing();
     const {
       activity: stored,
@@ -263,8 +263,11 @@ export const wechatRoutes: FastifyPluginAsync<WechatRoutesOptions> = async (app,
     if (duplicate) return nothing();
     for (const [index, attachment] of (stored.attachments ?? []).entries()) {
       const mediaId = attachment.contentUrl?.startsWith('wechat-media:') ? attachment.contentUrl.slice(13) : '';
-      if (mediaId) await options.media.queue({ activityId: stored.id, conversationId, mediaId, index });
+      const transcribeFor = awaitsTranscript(stored) ? { userId: `wechat:${openId}` } : undefined;
+      if (mediaId) await options.media.queue({ activityId: stored.id, conversationId, mediaId, index, transcribeFor });
     }
+    // The transcript is answered, later, through the customer-service API.
+    if (awaitsTranscript(stored)) return nothing();
     const replies = await awaitReplies(broker, conversationId, stored, settings.passiveReplyMs);
     const claimed = new Set(await delivery.claim(replies.map((r) => r.id)));
     const text = replies
@@ -287,6 +290,7 @@ function inboundActivity(
   message: WechatXml,
   openId: string,
   account: string,
+  transcribes: boolean,
 ): Omit<Activity, 'conversation' | 'from' | 'channelId'> | undefined {
   const base = {
     type: 'message' as const,
@@ -298,11 +302,15 @@ function inboundActivity(
     case 'text':
       return { ...base, text: message.Content ?? '' };
     case 'voice': {
-      // WeChat's own speech recognition, when the account has it on; else the voice is kept for agents.
+      // WeChat's own speech recognition, when the account has it on; the voice is kept for agents either way.
       const attachments = [
         { contentType: `audio/${message.Format ?? 'amr'}`, contentUrl: `wechat-media:${message.MediaId ?? ''}` },
       ];
-      return { ...base, text: message.Recognition ?? '', attachments };
+      const text = message.Recognition ?? '';
+      // Unrecognised voice is transcribed here when speech recognition is configured; the transcript is answered.
+      if (!text && transcribes)
+        return { ...base, text, attachments, channelData: { ...base.channelData, awaitingTranscript: true } };
+      return { ...base, text, attachments };
     }
     case 'image':
       return {

@@ -20,6 +20,9 @@ export interface TestGatewayOptions {
   dataDir?: string;
   /** A Wechaty puppet for the Wechaty channel (wechaty-puppet-mock's). */
   wechatyPuppet?: StartOptions['wechatyPuppet'];
+  /** Speech recognition and synthesis instead of the configured ones. */
+  transcriber?: StartOptions['transcriber'];
+  synthesizer?: StartOptions['synthesizer'];
 }
 
 /** A whole gateway on a random port with its own database (and Redis prefix space), for one test file. */
@@ -41,6 +44,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   const gateway = await startGateway(config, {
     logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     wechatyPuppet: options.wechatyPuppet,
+    transcriber: options.transcriber,
+    synthesizer: options.synthesizer,
   });
   return {
     ...gateway,

@@ -1,0 +1,236 @@
+/**
+ * The voice bot over Twilio's protocol, end to end on a real gateway (PGlite): the signed incoming-call
+ * webhook, the Media Streams socket, endpointing, the broker's turns, spoken replies (espeak-ng), barge-in,
+ * DTMF, silence, call control against Twilio's REST API (nock) and bad input. Speech recognition is the
+ * scripted fake here (broker-level behaviour); whisper.int.test.ts and voice-whisper.int.test.ts run the
+ * real whisper.cpp.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { FakeTranscriber } from './fake-transcriber.js';
+import { streamToken } from './twilio-stream.js';
+import { eventually, startTestGateway, type TestGateway } from '../../test/support/gateway.js';
+import nock, { onlyLocalNetwork } from '../../test/support/nock.js';
+import { silence, TEST_TWILIO, toneBurst, TwilioMediaClient } from '../../test/support/twilio-media-client.js';
+import { espeakMissing } from '../../test/support/espeak.js';
+
+onlyLocalNetwork();
+
+const TWILIO_API = 'https://api.twilio.com';
+const callPath = (sid: string) => `/2010-04-01/Accounts/${TEST_TWILIO.accountSid}/Calls/${sid}.json`;
+
+describe.skipIf(espeakMissing)('voice bot over Twilio Media Streams', () => {
+  let gateway: TestGateway;
+  const transcriber = new FakeTranscriber();
+  const script: string[] = [];
+
+  beforeAll(async () => {
+    gateway = await startTestGateway({
+      env: {
+        TWILIO_ACCOUNT_SID: TEST_TWILIO.accountSid,
+        TWILIO_AUTH_TOKEN: TEST_TWILIO.authToken,
+        VOICE_CALLER_ID: TEST_TWILIO.callerId,
+        // The fake recognises; the variable only switches speech recognition on.
+        WHISPER_MODEL: '/nonexistent/ggml-model.bin',
+        EMERGENCY_NUMBER_119: '+8657112119',
+      },
+      transcriber: new FakeTranscriber({ defaultText: '' }),
+    });
+    // Each test scripts what the caller "says".
+    Object.assign(gateway.voice!.services, {
+      transcriber: Object.assign(transcriber, {
+        transcribe: (pcm: Int16Array) => {
+          const text = script.shift() ?? '';
+          transcriber.calls.push({ samples: pcm.length, language: 'zh' });
+          return Promise.resolve({ text, audioMs: pcm.length / 16, elapsedMs: 0 });
+        },
+      }),
+    });
+  }, 60_000);
+  afterAll(() => gateway?.cleanup());
+  beforeEach(() => {
+    script.length = 0;
+  });
+
+  const conversationText = async (client: TwilioMediaClient) => {
+    const record = await gateway.calls.get(`twilio:${client.callSid}`);
+    const page = await gateway.broker.activitiesAfter(record!.conversationId!, 0);
+    return page.activities.map((a) => `${a.from.role}:${a.text}`);
+  };
+
+  it('refuses an unsigned incoming-call webhook', async () => {
+    const response = await fetch(`${gateway.url}/voice/twilio/incoming`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'CallSid=CA1&From=%2B8613800138000',
+    });
+    expect(response.status).toBe(403);
+  });
+
+  it('greets the caller, takes an utterance to the assistant and speaks its answer', async () => {
+    script.push('社保卡丢了怎么补办');
+    const client = await TwilioMediaClient.call(gateway.url);
+    // The greeting plays (its mark comes back at once), then the caller speaks for a second.
+    await eventually(() => (client.completed >= 1 ? true : undefined), 20_000, 'the greeting');
+    await client.sendAudio(silence(500));
+    await client.sendAudio(toneBurst(1000));
+    await client.sendAudio(silence(1500));
+    await eventually(() => (client.completed >= 2 ? true : undefined), 20_000, 'the spoken answer');
+    const lines = await conversationText(client);
+    expect(lines[0]).toMatch(/^bot:您好，这里是12345/);
+    expect(lines[1]).toBe('user:社保卡丢了怎么补办');
+    expect(lines[2]).toMatch(/^bot:.*(社保卡|补办)/);
+    // The greeting and the answer came back as audio: seconds of 8 kHz speech, not silence.
+    expect(client.receivedBytes).toBeGreaterThan(8000 * 4);
+    const [greeting] = client.received;
+    expect(Math.max(...greeting!.map(Math.abs))).toBeGreaterThan(1000);
+    client.stop();
+    await eventually(async () => (await gateway.calls.get(`twilio:${client.callSid}`))?.endedAt ?? undefined);
+    const record = await gateway.calls.get(`twilio:${client.callSid}`);
+    expect(record).toMatchObject({ endReason: 'caller-hung-up', utterances: 1, caller: '+8613800138000' });
+    expect(record!.audioMs).toBe(3000);
+  });
+
+  it('stops the bot talking when the caller speaks over it (barge-in)', async () => {
+    script.push('我想问一下公积金提取');
+    const client = await TwilioMediaClient.call(gateway.url, { holdMarks: true });
+    await eventually(() => (client.marks.length >= 1 ? true : undefined), 20_000, 'the greeting');
+    await client.sendAudio(toneBurst(600));
+    await eventually(() => (client.clears >= 1 ? true : undefined), 5_000, 'a clear message');
+    client.stop();
+    await eventually(async () => (await gateway.calls.get(`twilio:${client.callSid}`))?.endedAt ?? undefined);
+    expect(await gateway.calls.get(`twilio:${client.callSid}`)).toMatchObject({ bargeIns: 1 });
+  });
+
+  it('puts a caller who presses 0 in the agents queue through Twilio', async () => {
+    const client = await TwilioMediaClient.call(gateway.url);
+    let twiml = '';
+    const api = nock(TWILIO_API)
+      .post(callPath(client.callSid), (body: Record<string, string>) => {
+        twiml = body.Twiml ?? '';
+        return true;
+      })
+      .reply(200, { sid: client.callSid, status: 'in-progress' });
+    await eventually(() => (client.completed >= 1 ? true : undefined), 20_000, 'the greeting');
+    client.dtmf('0');
+    // The call is moved once the handoff reply has been spoken.
+    await eventually(async () => (await gateway.calls.get(`twilio:${client.callSid}`))?.outcome ?? undefined);
+    expect(api.isDone()).toBe(true);
+    expect(twiml).toContain('<Enqueue>12345-agents</Enqueue>');
+    const lines = await conversationText(client);
+    expect(lines).toContain('user:转人工');
+    expect(lines.at(-1)).toMatch(/^bot:.*人工/);
+    client.stop();
+  });
+
+  it('bridges an emergency to the configured 119 after telling the caller', async () => {
+    script.push('着火了着火了，我们楼下的店铺烧起来了');
+    const client = await TwilioMediaClient.call(gateway.url);
+    let twiml = '';
+    nock(TWILIO_API)
+      .post(callPath(client.callSid), (body: Record<string, string>) => {
+        twiml = body.Twiml ?? '';
+        return true;
+      })
+      .reply(200, { sid: client.callSid, status: 'in-progress' });
+    await eventually(() => (client.completed >= 1 ? true : undefined), 20_000, 'the greeting');
+    await client.sendAudio(toneBurst(1200));
+    await client.sendAudio(silence(1000));
+    const record = await eventually(async () => {
+      const found = await gateway.calls.get(`twilio:${client.callSid}`);
+      return found?.outcome ? found : undefined;
+    }, 20_000);
+    expect(record.outcome).toBe('bridged:119');
+    expect(twiml).toContain('+8657112119</Dial>');
+    expect((await conversationText(client)).some((line) => /^bot:.*119/.test(line))).toBe(true);
+    client.stop();
+  });
+
+  it('ends an hour of silence streamed faster than real time after two prompts and a goodbye', async () => {
+    const client = await TwilioMediaClient.call(gateway.url);
+    const started = performance.now();
+    await eventually(() => (client.completed >= 1 ? true : undefined), 20_000, 'the greeting');
+    const hour = silence(60 * 60 * 1000);
+    await client.sendAudio(hour);
+    const closed = await client.whenClosed();
+    expect(closed.code).toBe(1000);
+    // Greeting, "are you still there?" twice, goodbye.
+    expect(client.completed).toBe(4);
+    const record = await eventually(async () => {
+      const found = await gateway.calls.get(`twilio:${client.callSid}`);
+      return found?.endedAt ? found : undefined;
+    });
+    expect(record.endReason).toBe('silence');
+    expect(record.audioMs).toBeLessThan(10 * 60 * 1000);
+    expect(performance.now() - started).toBeLessThan(30_000);
+    expect(gateway.voice!.services.active!.size).toBe(0);
+  });
+
+  it('closes a stream whose start names another encoding, and records why', async () => {
+    const client = await TwilioMediaClient.call(gateway.url, {
+      mediaFormat: { encoding: 'audio/x-l16', sampleRate: 16000, channels: 1 },
+    });
+    await client.whenClosed();
+    const record = await eventually(async () => {
+      const found = await gateway.calls.get(`twilio:${client.callSid}`);
+      return found?.endedAt ? found : undefined;
+    });
+    expect(record.endReason).toBe('unsupported-media-format');
+  });
+
+  it('refuses a stream without the token the webhook handed out, and records nothing', async () => {
+    const client = await TwilioMediaClient.call(gateway.url, { token: streamToken('another secret', 'CA1') });
+    const closed = await client.whenClosed();
+    expect(closed).toMatchObject({ code: 1008, reason: 'invalid stream token' });
+    expect(await gateway.calls.get(`twilio:${client.callSid}`)).toBeUndefined();
+  });
+
+  it('drops a stream that sends garbage: binary frames, broken JSON, bad payloads', async () => {
+    const client = await TwilioMediaClient.call(gateway.url);
+    for (let i = 0; i < 8; i++) client.socket.send(Buffer.from([0, 1, 2, 3]));
+    for (let i = 0; i < 8; i++) client.socket.send('{"event": "media", ');
+    for (let i = 0; i < 8; i++) {
+      client.send({ event: 'media', media: { chunk: String(1000 + i), payload: '%%% not base64 %%%' } });
+    }
+    await client.whenClosed();
+    const record = await eventually(async () => {
+      const found = await gateway.calls.get(`twilio:${client.callSid}`);
+      return found?.endedAt ? found : undefined;
+    });
+    expect(record.endReason).toBe('protocol-error');
+  });
+
+  it('drops late and repeated chunks and fills a gap with silence', async () => {
+    const client = await TwilioMediaClient.call(gateway.url);
+    const frame = silence(20);
+    client.sendFrame(frame, 1);
+    client.sendFrame(frame, 2);
+    client.sendFrame(frame, 2); // repeated
+    client.sendFrame(frame, 5); // 3 and 4 lost
+    client.sendFrame(frame, 4); // late
+    client.stop();
+    const record = await eventually(async () => {
+      const found = await gateway.calls.get(`twilio:${client.callSid}`);
+      return found?.endedAt ? found : undefined;
+    });
+    expect(record.audioMs).toBe(5 * 20);
+  });
+
+  it('closes the call when the client vanishes mid-call, and keeps what was said', async () => {
+    script.push('我要投诉小区门口的烧烤摊油烟太大');
+    const client = await TwilioMediaClient.call(gateway.url);
+    await eventually(() => (client.completed >= 1 ? true : undefined), 20_000, 'the greeting');
+    await client.sendAudio(toneBurst(1500));
+    // No stop, no close frame: the TCP connection just goes.
+    client.socket.terminate();
+    const record = await eventually(async () => {
+      const found = await gateway.calls.get(`twilio:${client.callSid}`);
+      return found?.endedAt ? found : undefined;
+    });
+    expect(record.endReason).toBe('stream-closed');
+    // The utterance in progress when the line went was still transcribed and stored.
+    await eventually(async () =>
+      (await conversationText(client)).includes('user:我要投诉小区门口的烧烤摊油烟太大') ? true : undefined,
+    );
+    expect(gateway.voice!.services.active!.size).toBe(0);
+  });
+});
