@@ -35,6 +35,11 @@ export class FakeTranscriber extends Transcriber {
     this.#delayMs = delayMs;
   }
 
+  /** More script steps, after the ones still queued (a test scripts each call as it goes). */
+  enqueue(...steps: FakeTranscriptionStep[]): void {
+    this.#script.push(...steps);
+  }
+
   protected async _transcribe(pcm: Int16Array, language: string, signal: AbortSignal): Promise<string> {
     this.calls.push({ samples: pcm.length, language });
     const step = this.#script.length ? this.#script.shift()! : this.#defaultText;

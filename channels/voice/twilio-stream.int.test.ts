@@ -5,7 +5,7 @@
  * scripted fake here (broker-level behaviour); whisper.int.test.ts and voice-whisper.int.test.ts run the
  * real whisper.cpp.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeTranscriber } from './fake-transcriber.js';
 import { streamToken } from './twilio-stream.js';
 import { eventually, startTestGateway, type TestGateway } from '../../test/support/gateway.js';
@@ -20,8 +20,9 @@ const callPath = (sid: string) => `/2010-04-01/Accounts/${TEST_TWILIO.accountSid
 
 describe.skipIf(espeakMissing)('voice bot over Twilio Media Streams', () => {
   let gateway: TestGateway;
+  // Each test scripts what the caller "says".
   const transcriber = new FakeTranscriber();
-  const script: string[] = [];
+  const script = { push: (...texts: string[]) => transcriber.enqueue(...texts) };
 
   beforeAll(async () => {
     gateway = await startTestGateway({
@@ -33,23 +34,10 @@ describe.skipIf(espeakMissing)('voice bot over Twilio Media Streams', () => {
         WHISPER_MODEL: '/nonexistent/ggml-model.bin',
         EMERGENCY_NUMBER_119: '+8657112119',
       },
-      transcriber: new FakeTranscriber({ defaultText: '' }),
-    });
-    // Each test scripts what the caller "says".
-    Object.assign(gateway.voice!.services, {
-      transcriber: Object.assign(transcriber, {
-        transcribe: (pcm: Int16Array) => {
-          const text = script.shift() ?? '';
-          transcriber.calls.push({ samples: pcm.length, language: 'zh' });
-          return Promise.resolve({ text, audioMs: pcm.length / 16, elapsedMs: 0 });
-        },
-      }),
+      transcriber,
     });
   }, 60_000);
   afterAll(() => gateway?.cleanup());
-  beforeEach(() => {
-    script.length = 0;
-  });
 
   const conversationText = async (client: TwilioMediaClient) => {
     const record = await gateway.calls.get(`twilio:${client.callSid}`);

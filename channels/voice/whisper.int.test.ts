@@ -6,46 +6,28 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readlink, rm, writeFile } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../core/logger.js';
 import { readWav } from './audio.js';
 import { FakeTranscriber } from './fake-transcriber.js';
 import { describeTranscriberConformance } from './transcriber.conformance.js';
 import { WhisperCliTranscriber, WhisperServerTranscriber } from './whisper.js';
-import { builtWhisperBinaries } from './whisper-build.js';
+import {
+  fixturesMissing,
+  SPEECH,
+  TINY_MODEL,
+  whisperBinaries,
+  whisperMissing,
+} from '../../test/support/voice-fixtures.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const FIXTURES = path.resolve(ROOT, '../shared/fixtures');
-const MODEL = path.join(FIXTURES, 'whisper/for-tests-ggml-tiny.bin');
-const SPEECH = path.join(FIXTURES, 'audio/zh-espeak-16k.wav');
-const binaries = builtWhisperBinaries(process.env.XDG_CACHE_HOME || path.join(homedir(), '.cache'));
-
-function fixturesMissing(): string | null {
-  const missing = [MODEL, SPEECH].filter((file) => !existsSync(file));
-  if (!missing.length) return null;
-  const reason = `shared fixtures absent (${missing.join(', ')})`;
-  process.stderr.write(`[skip] ${reason}\n`);
-  return reason;
-}
-
-function binariesMissing(): string | null {
-  const missing = [binaries.server, binaries.cli].filter((file) => !existsSync(file));
-  if (!missing.length) return null;
-  const reason = `whisper.cpp is not built (${missing.join(', ')}); run \`npm run build:whisper\``;
-  if (process.env.MINSHENG_REQUIRE_SERVICES === '1') {
-    throw new Error(`${reason} (MINSHENG_REQUIRE_SERVICES=1, so this fails instead of skipping)`);
-  }
-  process.stderr.write(`[skip] ${reason}\n`);
-  return reason;
-}
-
+const MODEL = TINY_MODEL;
+const binaries = whisperBinaries;
 const noFixtures = fixturesMissing();
-const noWhisper = noFixtures ?? binariesMissing();
+const noWhisper = noFixtures ?? whisperMissing();
 
 const serverOptions = { serverBinary: binaries.server, model: MODEL, threads: 2 };
 const isRunning = (pid: number) => {
