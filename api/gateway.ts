@@ -231,6 +231,10 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
           })
         : undefined;
     if (voice) cleanups.push(() => voice.close());
+    if (config.voice) {
+      const lost = await calls.closeLost(config.voice.maxCallMs + 60_000);
+      if (lost) logger.warn({ lost }, 'closed voice call records left open by a process that died mid-call');
+    }
     cleanups.push(() => queue.stop());
 
     if (config.role !== 'api') {

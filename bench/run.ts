@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: the built-in embedder on LCQMC (when the shared data set is present) and on the retrieval
  * eval suite, search latency as the base grows, the assistant's eval suites and its turn without transport,
- * then the web chat turn at 1, 10 and 100 concurrent conversations, on embedded PGlite with
+ * the channel webhooks, the voice bot (whisper.cpp's real-time factor, loaded server vs process per utterance,
+ * and end of speech -> first reply audio), then the web chat turn at 1, 10 and 100 concurrent conversations, on embedded PGlite with
  * pg-boss and on PostgreSQL with BullMQ on Redis (when reachable). Prints percentiles, turns/s and the
  * ratio to a same-run baseline; writes the numbers to bench/results/. Never asserts timings.
  */
@@ -47,6 +48,8 @@ import {
   type ConversationReport,
 } from '../evals/conversations.js';
 import { startTestGateway } from '../test/support/gateway.js';
+import { measureTranscription } from './voice-transcription.js';
+import { measureVoiceLatency, type VoiceLatencyLevel } from './voice-calls.js';
 
 const SECRET = `bench-${randomUUID()}`;
 const LEVELS = [
@@ -418,7 +421,7 @@ async function channelsSection() {
   return results;
 }
 
-const SECTIONS = ['lcqmc', 'retrieval', 'scale', 'assistant', 'channels', 'webchat'] as const;
+const SECTIONS = ['lcqmc', 'retrieval', 'scale', 'assistant', 'channels', 'voice', 'webchat'] as const;
 
 /** `npm run bench` runs every section; `npm run bench -- retrieval webchat` only those. */
 function chosenSections(): Set<string> {
@@ -436,6 +439,11 @@ async function main() {
   const searchScale = only.has('scale') ? await scaleSection() : undefined;
   const assistant = only.has('assistant') ? await assistantSection() : undefined;
   const channels = only.has('channels') ? await channelsSection() : undefined;
+  let voice: VoiceLatencyLevel[] | undefined;
+  if (only.has('voice')) {
+    await measureTranscription();
+    voice = await measureVoiceLatency();
+  }
   const rows: (string | number)[][] = [];
   const results: { setup: string; levels: TurnLevelResult[] }[] = [];
   for (const setup of only.has('webchat') ? await setups() : []) {
@@ -485,7 +493,7 @@ async function main() {
   await writeFile(
     file,
     JSON.stringify(
-      { node: process.version, lcqmc, retrieval, searchScale, assistant, channels, webchat: results },
+      { node: process.version, lcqmc, retrieval, searchScale, assistant, channels, voice, webchat: results },
       null,
       2,
     ),

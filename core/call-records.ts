@@ -68,16 +68,18 @@ export class CallRecords {
     return row && toRecord(row);
   }
 
-  /** Calls still open (no end recorded), oldest first: after a crash, these are closed as `lost`. */
-  async openCalls(limit = 100): Promise<CallRecord[]> {
-    const rows = await this.db
-      .selectFrom('voice_calls')
-      .selectAll()
+  /**
+   * Closes, as `lost`, records still open after longer than any call may last: their process died
+   * mid-call. Safe on any instance at any time. Returns how many.
+   */
+  async closeLost(olderThanMs: number): Promise<number> {
+    const result = await this.db
+      .updateTable('voice_calls')
+      .set({ ended_at: sql<Date>`now()`, end_reason: 'lost' })
       .where('ended_at', 'is', null)
-      .orderBy('started_at')
-      .limit(limit)
-      .execute();
-    return rows.map(toRecord);
+      .where('started_at', '<', new Date(Date.now() - olderThanMs))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
   }
 }
 

@@ -66,4 +66,43 @@ describe('loadConfig', () => {
       encodingAesKey: undefined,
     });
   });
+
+  it('turns the voice bot on with speech recognition and a transport, and checks what each part needs', () => {
+    const twilio = { TWILIO_ACCOUNT_SID: 'AC1', TWILIO_AUTH_TOKEN: 'token' };
+    expect(loadConfig({}).voice).toBeUndefined();
+    // Twilio without a model is SMS only; without SMS_FROM or a voice number it is nothing yet.
+    expect(() => loadConfig(twilio)).toThrow(/SMS_FROM: required/);
+    expect(loadConfig({ ...twilio, SMS_FROM: '+8610000' }).voice).toBeUndefined();
+    const voiceOnly = loadConfig({
+      ...twilio,
+      WHISPER_MODEL: '/models/ggml-small.bin',
+      VOICE_CALLER_ID: '+8657112345',
+    });
+    expect(voiceOnly.sms).toBeUndefined();
+    expect(voiceOnly.whisper).toEqual({ model: '/models/ggml-small.bin', language: 'zh' });
+    expect(voiceOnly.voice).toMatchObject({
+      twilio: { accountSid: 'AC1', apiBaseUrl: 'https://api.twilio.com' },
+      callerId: '+8657112345',
+      agentQueue: '12345-agents',
+      emergencyNumbers: { '110': '110', '119': '119', '120': '120', '122': '122' },
+      tts: { kind: 'espeak' },
+      endSilenceMs: 700,
+      silenceTimeoutMs: 8000,
+      maxCallMs: 30 * 60_000,
+    });
+    expect(() => loadConfig({ VOICE_AUDIOSOCKET_PORT: '9092' })).toThrow(/WHISPER_MODEL: required for voice calls/);
+    expect(() =>
+      loadConfig({ VOICE_AUDIOSOCKET_PORT: '9092', WHISPER_MODEL: '/m.bin', VOICE_CONTROL_URL: 'http://switch' }),
+    ).toThrow(/VOICE_CONTROL_SECRET: required/);
+    expect(() => loadConfig({ VOICE_AUDIOSOCKET_PORT: '9092', WHISPER_MODEL: '/m.bin', TTS_PROVIDER: 'http' })).toThrow(
+      /TTS_BASE_URL: required/,
+    );
+    expect(() => loadConfig({ EMERGENCY_NUMBER_119: '119; rm -rf /' })).toThrow(
+      /EMERGENCY_NUMBER_119: must be a phone/,
+    );
+    expect(() => loadConfig({ WHISPER_LANGUAGE: 'Chinese' })).toThrow(/WHISPER_LANGUAGE/);
+    // Recordings are transcribed with a model alone.
+    expect(loadConfig({ WHISPER_MODEL: '/m.bin' })).toMatchObject({ whisper: { model: '/m.bin' }, voice: undefined });
+    expect(loadConfig({ XDG_CACHE_HOME: '/var/cache' }).cacheHome).toBe('/var/cache');
+  });
 });
