@@ -124,15 +124,6 @@ export class CallSession {
     });
   }
 
-  get conversationId(): string {
-    return this.ref.conversationId;
-  }
-
-  /** Resolves once the call is over and its record closed. */
-  get closed(): Promise<void> {
-    return this.closedPromise ?? this.conversationReady.then(() => this.closedPromise);
-  }
-
   private async begin(): Promise<string> {
     const { broker, calls } = this.services;
     const id = `${this.transport.kind}:${this.ref.callId}`;
@@ -201,8 +192,10 @@ export class CallSession {
       for (const event of this.endpointer.flush()) {
         if (event.type === 'utterance') this.queueUtterance(event);
       }
-      const lastWords = new Promise<void>((resolve) => setTimeout(resolve, LAST_WORDS_MS).unref());
+      let timer: NodeJS.Timeout | undefined;
+      const lastWords = new Promise<void>((resolve) => (timer = setTimeout(resolve, LAST_WORDS_MS)));
       await Promise.race([this.inbound, lastWords]);
+      clearTimeout(timer);
       this.abort.abort();
       this.stopFollowing?.();
       this.services.active?.delete(this);
@@ -317,7 +310,12 @@ export class CallSession {
     if (number && ['110', '119', '120', '122'].includes(number)) {
       action = { kind: 'bridge', service: number as EmergencyService };
     } else if (data?.handoff) action = { kind: 'transfer', priority: 'normal' };
-    this.say(activity.speak ?? activity.text, action);
+    // Buttons cannot be pressed on a phone: their titles are read out, and the caller says one.
+    const options = (activity.suggestedActions?.actions ?? []).map((a) => a.title ?? String(a.value ?? ''));
+    const spoken = activity.speak ?? activity.text;
+    // (Not when the call is about to be handed on: "say 拨打119" is no choice while the bridge is dialled.)
+    const choices = action ? [] : options.filter(Boolean);
+    this.say(choices.length ? `${spoken} ${this.prompts.options(choices)}` : spoken, action);
   }
 
   /**

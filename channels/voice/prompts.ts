@@ -12,6 +12,7 @@ const PROMPTS = {
     emergencyBridgeFailed: (number: string) => `无法为您自动接通，请您立即挂断电话，直接拨打${number}。`,
     /** What a caller pressing 0 is taken to say. */
     dtmfHuman: '转人工',
+    options: (titles: string[]) => `您可以说：${titles.join('；')}。`,
   },
   en: {
     greeting:
@@ -24,6 +25,7 @@ const PROMPTS = {
     transferFailed: 'Sorry, the transfer is not possible right now. Please call 12345 again later.',
     emergencyBridgeFailed: (number: string) => `I could not connect you. Hang up now and dial ${number}.`,
     dtmfHuman: 'I want to talk to a person',
+    options: (titles: string[]) => `You can say: ${titles.join('; ')}.`,
   },
 } as const;
 

@@ -5,7 +5,7 @@
  * scripted fake here (broker-level behaviour); whisper.int.test.ts and voice-whisper.int.test.ts run the
  * real whisper.cpp.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FakeTranscriber } from './fake-transcriber.js';
 import { streamToken } from './twilio-stream.js';
 import { eventually, startTestGateway, type TestGateway } from '../../test/support/gateway.js';
@@ -56,17 +56,24 @@ describe.skipIf(espeakMissing)('voice bot over Twilio Media Streams', () => {
 
   it('greets the caller, takes an utterance to the assistant and speaks its answer', async () => {
     script.push('社保卡丢了怎么补办');
+    const synthesize = vi.spyOn(gateway.voice!.services.synthesizer, 'synthesize');
     const client = await TwilioMediaClient.call(gateway.url);
     // The greeting plays (its mark comes back at once), then the caller speaks for a second.
     await eventually(() => (client.completed >= 1 ? true : undefined), 20_000, 'the greeting');
     await client.sendAudio(silence(500));
     await client.sendAudio(toneBurst(1000));
     await client.sendAudio(silence(1500));
-    await eventually(() => (client.completed >= 2 ? true : undefined), 20_000, 'the spoken answer');
+    // The answer, then "did this help?" with its two buttons.
+    await eventually(() => (client.completed >= 3 ? true : undefined), 20_000, 'the spoken answer');
     const lines = await conversationText(client);
     expect(lines[0]).toMatch(/^bot:您好，这里是12345/);
     expect(lines[1]).toBe('user:社保卡丢了怎么补办');
     expect(lines[2]).toMatch(/^bot:.*(社保卡|补办)/);
+    // What was spoken: the hotline's number digit by digit, and the buttons of the answer read as choices.
+    const spoken = synthesize.mock.calls.map(([text]) => text);
+    synthesize.mockRestore();
+    expect(spoken[0]).toMatch(/^您好，这里是幺二三四五/);
+    expect(spoken.some((text) => text.includes('您可以说：'))).toBe(true);
     // The greeting and the answer came back as audio: seconds of 8 kHz speech, not silence.
     expect(client.receivedBytes).toBeGreaterThan(8000 * 4);
     const [greeting] = client.received;
@@ -220,5 +227,40 @@ describe.skipIf(espeakMissing)('voice bot over Twilio Media Streams', () => {
       (await conversationText(client)).includes('user:我要投诉小区门口的烧烤摊油烟太大') ? true : undefined,
     );
     expect(gateway.voice!.services.active!.size).toBe(0);
+  });
+
+  it('leaves no timers or sessions behind after calls that vanish', async () => {
+    // Every timer the voice channel starts during these calls must be cleared, or have fired, when they end.
+    const started = new Map<NodeJS.Timeout, string>();
+    const real = { setInterval, setTimeout };
+    const recording =
+      <T extends (...args: never[]) => NodeJS.Timeout>(original: T) =>
+      (...args: Parameters<T>) => {
+        const timer = original(...args);
+        const stack = new Error().stack ?? '';
+        if (/channels\/voice\/(?!.*test)/.test(stack)) started.set(timer, stack.split('\n')[2]!.trim());
+        return timer;
+      };
+    Object.assign(globalThis, {
+      setInterval: recording(real.setInterval as never),
+      setTimeout: recording(real.setTimeout as never),
+    });
+    try {
+      const clients = await Promise.all(Array.from({ length: 10 }, () => TwilioMediaClient.call(gateway.url)));
+      await Promise.all(
+        clients.map((client) => eventually(() => (client.completed >= 1 ? true : undefined), 30_000, 'the greeting')),
+      );
+      for (const client of clients) client.socket.terminate();
+      await eventually(() => (gateway.voice!.services.active!.size === 0 ? true : undefined), 20_000, 'calls ended');
+      for (const client of clients) {
+        expect((await gateway.calls.get(`twilio:${client.callSid}`))?.endReason).toBe('stream-closed');
+      }
+      expect(started.size).toBeGreaterThan(0);
+      // Node marks a timer destroyed once it was cleared or, for a timeout, once it fired.
+      const live = [...started].filter(([timer]) => !(timer as unknown as { _destroyed: boolean })._destroyed);
+      expect(live.map(([, where]) => where)).toEqual([]);
+    } finally {
+      Object.assign(globalThis, real);
+    }
   });
 });

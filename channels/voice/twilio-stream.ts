@@ -36,6 +36,8 @@ const STALL_MS = 15_000;
 const SEND_CHUNK = 8000;
 /** Largest media payload accepted (2 s of mu-law); Twilio sends 20 ms. */
 const MAX_PAYLOAD_BYTES = 16_000;
+/** A stream must name its call (`start`) this soon after it opens. */
+const START_MS = 10_000;
 /** Chunks missing from the sequence are filled with silence, up to this many (keeps the audio clock true). */
 const MAX_GAP_FILL = 50;
 
@@ -97,6 +99,7 @@ function handleStream(socket: WebSocket, options: TwilioVoiceOptions): void {
   let lastChunk = -1;
   let errors = 0;
   let lastMessageAt = performance.now();
+  const openedAt = performance.now();
 
   const transport: CallTransport = {
     kind: 'twilio',
@@ -126,10 +129,15 @@ function handleStream(socket: WebSocket, options: TwilioVoiceOptions): void {
   };
 
   const stall = setInterval(() => {
-    if (performance.now() - lastMessageAt < STALL_MS) return;
-    log.warn('media stream stalled; ending the call');
-    if (session) void session.end('stream-stalled');
-    else socket.close(1001, 'stalled');
+    const now = performance.now();
+    if (!session && now - openedAt > START_MS) {
+      log.warn('media stream never started; closing it');
+      socket.close(1008, 'no start');
+    } else if (now - lastMessageAt > STALL_MS) {
+      log.warn('media stream stalled; ending the call');
+      if (session) void session.end('stream-stalled');
+      else socket.close(1001, 'stalled');
+    }
   }, 1000).unref();
 
   socket.on('close', () => {
