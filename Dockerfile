@@ -10,6 +10,7 @@ ENV XDG_CACHE_HOME=/app/.cache
 COPY package.json package-lock.json ./
 COPY scripts ./scripts
 COPY channels/voice/whisper-build.ts ./channels/voice/whisper-build.ts
+COPY core/process-alive.ts ./core/process-alive.ts
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY . .
 USER node

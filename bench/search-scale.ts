@@ -16,6 +16,7 @@ import { VectorIndex } from '../knowledge/vector-index.js';
 import { openTestDatabase, type EngineKind } from '../test/support/databases.js';
 import { loadSuite } from './retrieval.js';
 import { percentile } from './stats.js';
+import { seededRandom } from '../test/support/random.js';
 
 export interface ScaleResult {
   engine: EngineKind;
@@ -28,19 +29,9 @@ export interface ScaleResult {
 /** Title, question, five variants, short answer, one passage of the full answer. */
 const CHUNKS_PER_ARTICLE = 9;
 
-/** A deterministic pseudo-random sequence (mulberry32), so every run loads the same filler. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 async function addFiller(db: Kysely<Database>, index: VectorIndex, from: number, to: number): Promise<void> {
   const phrasings = (await loadDemoRecords()).flatMap((r) => [r.question, ...r.variants]);
-  const next = random(from + 1);
+  const next = seededRandom(from + 1);
   const pick = () => phrasings[Math.floor(next() * phrasings.length)]!;
   // Half of one phrasing and half of another: plausible words, new combinations.
   const blend = () => {

@@ -12,7 +12,7 @@
 import { FakeTranscriber } from '../channels/voice/fake-transcriber.js';
 import { startTestGateway } from '../test/support/gateway.js';
 import { espeakMissing } from '../test/support/espeak.js';
-import { silence, TEST_TWILIO, toneBurst, TwilioMediaClient } from '../test/support/twilio-media-client.js';
+import { silence, toneBurst, TWILIO_VOICE_ENV, TwilioMediaClient } from '../test/support/twilio-media-client.js';
 import { loadSuite } from './retrieval.js';
 import { summarize, table, type Summary } from './stats.js';
 
@@ -44,9 +44,7 @@ export async function measureVoiceLatency(): Promise<VoiceLatencyLevel[] | undef
   const transcriber = new FakeTranscriber({ script: [] });
   const gateway = await startTestGateway({
     env: {
-      TWILIO_ACCOUNT_SID: TEST_TWILIO.accountSid,
-      TWILIO_AUTH_TOKEN: TEST_TWILIO.authToken,
-      VOICE_CALLER_ID: TEST_TWILIO.callerId,
+      ...TWILIO_VOICE_ENV,
       WHISPER_MODEL: '/bench/uses/the/scripted/fake',
       VOICE_END_SILENCE_MS: String(END_SILENCE_MS),
     },

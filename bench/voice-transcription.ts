@@ -15,7 +15,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readWav, resample } from '../channels/voice/audio.js';
 import { TRANSCRIBER_SAMPLE_RATE, type Transcriber } from '../channels/voice/transcriber.js';
-import { WhisperCliTranscriber, WhisperServerTranscriber } from '../channels/voice/whisper.js';
+import { WhisperCliTranscriber } from '../channels/voice/whisper-cli.js';
+import { WhisperServerTranscriber } from '../channels/voice/whisper.js';
 import { builtWhisperBinaries } from '../channels/voice/whisper-build.js';
 import { summarize, table } from './stats.js';
 

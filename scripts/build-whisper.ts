@@ -12,6 +12,7 @@ import { access, constants, cp, mkdir, readdir, rename, rm } from 'node:fs/promi
 import { availableParallelism, homedir } from 'node:os';
 import path from 'node:path';
 import { findWhisperSource, whisperBinaries, whisperBuildDir } from '../channels/voice/whisper-build.js';
+import { isAlive } from '../core/process-alive.js';
 
 const RETRY_HINT =
   'Retry with `npm run build:whisper` (or `npx tsx scripts/build-whisper.ts`, or `npm install` again).';
@@ -77,15 +78,6 @@ async function removeStaleTemps(dir: string): Promise<void> {
     const pid = Number(entry.slice(prefix.length));
     if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) continue;
     await rm(path.join(path.dirname(dir), entry), { recursive: true, force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -1,8 +1,8 @@
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import wavefile from 'wavefile';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { standInBinaries } from '../../test/support/stand-in-binaries.js';
 import {
   AudioFormatError,
   TELEPHONY_RATE,
@@ -227,16 +227,12 @@ describe('durationMs and splitFrames', () => {
 
 describe('decodeRecording', () => {
   let tools: string;
-  const script = (name: string, body: string) => {
-    const path = join(tools, name);
-    writeFileSync(path, `#!/bin/sh\n${body}\n`);
-    chmodSync(path, 0o755);
-    return path;
-  };
+  let script: (name: string, body: string) => string;
   beforeAll(() => {
-    tools = mkdtempSync(join(tmpdir(), 'minsheng-audio-'));
+    const binaries = standInBinaries('minsheng-audio-');
+    ({ dir: tools, script } = binaries);
+    return binaries.remove;
   });
-  afterAll(() => rmSync(tools, { recursive: true, force: true }));
 
   it('decodes an 8 kHz mu-law voicemail WAV natively to 16 kHz', async () => {
     const wav = new wavefile.WaveFile();

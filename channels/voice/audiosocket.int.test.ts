@@ -6,11 +6,11 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUDIOSOCKET_KIND, audioSocketFrame, AudioSocketParser } from './audiosocket.js';
 import { FakeTranscriber } from './fake-transcriber.js';
-import { signControlRequest } from './telephony.js';
+import { signControlRequest } from './webhook-telephony.js';
 import { eventually, startTestGateway, type TestGateway } from '../../test/support/gateway.js';
 import nock, { onlyLocalNetwork } from '../../test/support/nock.js';
 import { espeakMissing } from '../../test/support/espeak.js';
-import { silence, toneBurst } from '../../test/support/twilio-media-client.js';
+import { endedCall, silence, toneBurst } from '../../test/support/twilio-media-client.js';
 
 onlyLocalNetwork();
 
@@ -131,10 +131,7 @@ describe.skipIf(espeakMissing)('voice bot over AudioSocket', () => {
     expect(signature).toBe(signControlRequest(SECRET, timestamp, body));
 
     client.send(AUDIOSOCKET_KIND.hangup);
-    const record = await eventually(async () => {
-      const found = await gateway.calls.get(`audiosocket:${callId}`);
-      return found?.endedAt ? found : undefined;
-    });
+    const record = await endedCall(gateway, `audiosocket:${callId}`);
     expect(record.endReason).toBe('caller-hung-up');
     client.socket.destroy();
   });

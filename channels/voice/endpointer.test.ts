@@ -3,21 +3,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeMulaw, encodeMulaw, readWav, resample } from './audio.js';
 import { Endpointer, type EndpointEvent, type EndpointerOptions } from './endpointer.js';
+import { seededRandom } from '../../test/support/random.js';
 
 const FIXTURES = process.env.MINSHENG_AUDIO_FIXTURES ?? '/work/shared/fixtures/audio';
 const ZH_FIXTURE = join(FIXTURES, 'zh-espeak-16k.wav');
 const zhMissing = !existsSync(ZH_FIXTURE);
 if (zhMissing) process.stderr.write(`[skip] audio fixture ${ZH_FIXTURE} is absent (set MINSHENG_AUDIO_FIXTURES)\n`);
-
-/** Deterministic noise: the same signal on every run. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const rms = (dbfs: number) => 32768 * 10 ** (dbfs / 20);
 const count = (rate: number, ms: number) => Math.round((rate * ms) / 1000);
@@ -29,7 +20,7 @@ const tone = (rate: number, ms: number, dbfs: number, hz = 440) =>
   );
 /** White noise whose RMS level is `dbfs` (uniform: peak = RMS x sqrt 3). */
 const noise = (rate: number, ms: number, dbfs: number, seed = 1) => {
-  const next = random(seed);
+  const next = seededRandom(seed);
   return Int16Array.from({ length: count(rate, ms) }, () => Math.round(rms(dbfs) * Math.sqrt(3) * (2 * next() - 1)));
 };
 const concat = (...parts: Int16Array[]) => {

@@ -1,10 +1,10 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import nock, { onlyLocalNetwork } from '../../test/support/nock.js';
+import { standInBinaries } from '../../test/support/stand-in-binaries.js';
 import { TELEPHONY_RATE, writeWav } from './audio.js';
 import {
   EspeakSynthesizer,
@@ -141,18 +141,14 @@ describe.skipIf(espeakSkip)('EspeakSynthesizer with espeak-ng', () => {
 describe('EspeakSynthesizer process handling (stand-in binaries)', () => {
   let tools: string;
   let wav: string;
-  const script = (name: string, body: string) => {
-    const path = join(tools, name);
-    writeFileSync(path, `#!/bin/sh\n${body}\n`);
-    chmodSync(path, 0o755);
-    return path;
-  };
+  let script: (name: string, body: string) => string;
+  let remove: () => void;
   beforeAll(() => {
-    tools = mkdtempSync(join(tmpdir(), 'minsheng-tts-'));
+    ({ dir: tools, script, remove } = standInBinaries('minsheng-tts-'));
     wav = join(tools, 'tone.wav');
     writeFileSync(wav, writeWav(tone(22050, 1), 22050));
   });
-  afterAll(() => rmSync(tools, { recursive: true, force: true }));
+  afterAll(() => remove());
 
   it('passes the text on stdin, never as an argument, and reports stderr on failure', async () => {
     const binary = script(

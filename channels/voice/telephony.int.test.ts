@@ -1,15 +1,9 @@
 import { XMLParser } from 'fast-xml-parser';
 import { afterEach, describe, expect, it } from 'vitest';
 import nock, { onlyLocalNetwork } from '../../test/support/nock.js';
-import {
-  DEFAULT_EMERGENCY_NUMBERS,
-  signControlRequest,
-  TelephonyError,
-  TwilioTelephony,
-  WebhookTelephony,
-  type CallRef,
-  type TwilioTelephonySettings,
-} from './telephony.js';
+import { DEFAULT_EMERGENCY_NUMBERS, TelephonyError, type CallRef } from './telephony.js';
+import { TwilioTelephony, type TwilioTelephonySettings } from './twilio-telephony.js';
+import { signControlRequest, WebhookTelephony } from './webhook-telephony.js';
 
 /**
  * Call control against the providers' HTTP APIs, faked by nock: Twilio's REST API (paths, Basic auth, form

@@ -10,7 +10,14 @@ import { FakeTranscriber } from './fake-transcriber.js';
 import { streamToken } from './twilio-stream.js';
 import { eventually, startTestGateway, type TestGateway } from '../../test/support/gateway.js';
 import nock, { onlyLocalNetwork } from '../../test/support/nock.js';
-import { silence, TEST_TWILIO, toneBurst, TwilioMediaClient } from '../../test/support/twilio-media-client.js';
+import {
+  endedCall,
+  silence,
+  TEST_TWILIO,
+  toneBurst,
+  TWILIO_VOICE_ENV,
+  TwilioMediaClient,
+} from '../../test/support/twilio-media-client.js';
 import { espeakMissing } from '../../test/support/espeak.js';
 
 onlyLocalNetwork();
@@ -27,9 +34,7 @@ describe.skipIf(espeakMissing)('voice bot over Twilio Media Streams', () => {
   beforeAll(async () => {
     gateway = await startTestGateway({
       env: {
-        TWILIO_ACCOUNT_SID: TEST_TWILIO.accountSid,
-        TWILIO_AUTH_TOKEN: TEST_TWILIO.authToken,
-        VOICE_CALLER_ID: TEST_TWILIO.callerId,
+        ...TWILIO_VOICE_ENV,
         // The fake recognises; the variable only switches speech recognition on.
         WHISPER_MODEL: '/nonexistent/ggml-model.bin',
         EMERGENCY_NUMBER_119: '+8657112119',
@@ -79,7 +84,7 @@ describe.skipIf(espeakMissing)('voice bot over Twilio Media Streams', () => {
     const [greeting] = client.received;
     expect(Math.max(...greeting!.map(Math.abs))).toBeGreaterThan(1000);
     client.stop();
-    await eventually(async () => (await gateway.calls.get(`twilio:${client.callSid}`))?.endedAt ?? undefined);
+    await endedCall(gateway, `twilio:${client.callSid}`);
     const record = await gateway.calls.get(`twilio:${client.callSid}`);
     expect(record).toMatchObject({ endReason: 'caller-hung-up', utterances: 1, caller: '+8613800138000' });
     expect(record!.audioMs).toBe(3000);
@@ -92,7 +97,7 @@ describe.skipIf(espeakMissing)('voice bot over Twilio Media Streams', () => {
     await client.sendAudio(toneBurst(600));
     await eventually(() => (client.clears >= 1 ? true : undefined), 5_000, 'a clear message');
     client.stop();
-    await eventually(async () => (await gateway.calls.get(`twilio:${client.callSid}`))?.endedAt ?? undefined);
+    await endedCall(gateway, `twilio:${client.callSid}`);
     expect(await gateway.calls.get(`twilio:${client.callSid}`)).toMatchObject({ bargeIns: 1 });
   });
 
@@ -150,10 +155,7 @@ describe.skipIf(espeakMissing)('voice bot over Twilio Media Streams', () => {
     expect(closed.code).toBe(1000);
     // Greeting, "are you still there?" twice, goodbye.
     expect(client.completed).toBe(4);
-    const record = await eventually(async () => {
-      const found = await gateway.calls.get(`twilio:${client.callSid}`);
-      return found?.endedAt ? found : undefined;
-    });
+    const record = await endedCall(gateway, `twilio:${client.callSid}`);
     expect(record.endReason).toBe('silence');
     expect(record.audioMs).toBeLessThan(10 * 60 * 1000);
     expect(performance.now() - started).toBeLessThan(30_000);
@@ -165,10 +167,7 @@ describe.skipIf(espeakMissing)('voice bot over Twilio Media Streams', () => {
       mediaFormat: { encoding: 'audio/x-l16', sampleRate: 16000, channels: 1 },
     });
     await client.whenClosed();
-    const record = await eventually(async () => {
-      const found = await gateway.calls.get(`twilio:${client.callSid}`);
-      return found?.endedAt ? found : undefined;
-    });
+    const record = await endedCall(gateway, `twilio:${client.callSid}`);
     expect(record.endReason).toBe('unsupported-media-format');
   });
 
@@ -187,10 +186,7 @@ describe.skipIf(espeakMissing)('voice bot over Twilio Media Streams', () => {
       client.send({ event: 'media', media: { chunk: String(1000 + i), payload: '%%% not base64 %%%' } });
     }
     await client.whenClosed();
-    const record = await eventually(async () => {
-      const found = await gateway.calls.get(`twilio:${client.callSid}`);
-      return found?.endedAt ? found : undefined;
-    });
+    const record = await endedCall(gateway, `twilio:${client.callSid}`);
     expect(record.endReason).toBe('protocol-error');
   });
 
@@ -203,10 +199,7 @@ describe.skipIf(espeakMissing)('voice bot over Twilio Media Streams', () => {
     client.sendFrame(frame, 5); // 3 and 4 lost
     client.sendFrame(frame, 4); // late
     client.stop();
-    const record = await eventually(async () => {
-      const found = await gateway.calls.get(`twilio:${client.callSid}`);
-      return found?.endedAt ? found : undefined;
-    });
+    const record = await endedCall(gateway, `twilio:${client.callSid}`);
     expect(record.audioMs).toBe(5 * 20);
   });
 
@@ -217,10 +210,7 @@ describe.skipIf(espeakMissing)('voice bot over Twilio Media Streams', () => {
     await client.sendAudio(toneBurst(1500));
     // No stop, no close frame: the TCP connection just goes.
     client.socket.terminate();
-    const record = await eventually(async () => {
-      const found = await gateway.calls.get(`twilio:${client.callSid}`);
-      return found?.endedAt ? found : undefined;
-    });
+    const record = await endedCall(gateway, `twilio:${client.callSid}`);
     expect(record.endReason).toBe('stream-closed');
     // The utterance in progress when the line went was still transcribed and stored.
     await eventually(async () =>

@@ -6,9 +6,10 @@
  * didn't catch that" — which proves every stage ran. Skips when the shared fixtures are absent.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isAlive } from '../../core/process-alive.js';
 import { eventually, startTestGateway, type TestGateway } from '../../test/support/gateway.js';
 import { espeakMissing } from '../../test/support/espeak.js';
-import { silence, TEST_TWILIO, TwilioMediaClient } from '../../test/support/twilio-media-client.js';
+import { endedCall, silence, TWILIO_VOICE_ENV, TwilioMediaClient } from '../../test/support/twilio-media-client.js';
 import {
   fixturesMissing,
   RECORDINGS,
@@ -20,15 +21,6 @@ import type { WhisperServerTranscriber } from './whisper.js';
 
 const skip = fixturesMissing([TINY_MODEL, ...RECORDINGS.map((r) => r.file)]) ?? whisperMissing() ?? espeakMissing;
 
-const isRunning = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 describe.skipIf(skip)('voice calls through whisper.cpp (zero-weight model)', () => {
   let gateway: TestGateway;
   let pid: number | undefined;
@@ -36,9 +28,7 @@ describe.skipIf(skip)('voice calls through whisper.cpp (zero-weight model)', () 
   beforeAll(async () => {
     gateway = await startTestGateway({
       env: {
-        TWILIO_ACCOUNT_SID: TEST_TWILIO.accountSid,
-        TWILIO_AUTH_TOKEN: TEST_TWILIO.authToken,
-        VOICE_CALLER_ID: TEST_TWILIO.callerId,
+        ...TWILIO_VOICE_ENV,
         WHISPER_MODEL: TINY_MODEL,
         WHISPER_THREADS: '2',
       },
@@ -47,7 +37,7 @@ describe.skipIf(skip)('voice calls through whisper.cpp (zero-weight model)', () 
   afterAll(async () => {
     await gateway?.cleanup();
     // Closing the gateway stopped the recogniser's process.
-    if (pid !== undefined) expect(isRunning(pid)).toBe(false);
+    if (pid !== undefined) expect(isAlive(pid)).toBe(false);
   });
 
   const heard = (client: TwilioMediaClient, replies: number, timeoutMs: number) =>
@@ -72,10 +62,7 @@ describe.skipIf(skip)('voice calls through whisper.cpp (zero-weight model)', () 
     pid = transcriber.pid;
     expect(pid).toBeGreaterThan(0);
     client.stop();
-    const record = await eventually(async () => {
-      const found = await gateway.calls.get(`twilio:${client.callSid}`);
-      return found?.endedAt ? found : undefined;
-    });
+    const record = await endedCall(gateway, `twilio:${client.callSid}`);
     expect(record.utterances).toBeGreaterThanOrEqual(RECORDINGS.length);
     expect(record.endReason).toBe('caller-hung-up');
     // Empty transcripts are not the caller's words: only the greeting and the prompts are in the conversation.

@@ -11,11 +11,13 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isAlive } from '../../core/process-alive.js';
 import { createLogger } from '../../core/logger.js';
 import { readWav } from './audio.js';
 import { FakeTranscriber } from './fake-transcriber.js';
 import { describeTranscriberConformance } from './transcriber.conformance.js';
-import { WhisperCliTranscriber, WhisperServerTranscriber } from './whisper.js';
+import { WhisperCliTranscriber } from './whisper-cli.js';
+import { WhisperServerTranscriber } from './whisper.js';
 import {
   fixturesMissing,
   SPEECH,
@@ -30,14 +32,6 @@ const noFixtures = fixturesMissing();
 const noWhisper = noFixtures ?? whisperMissing();
 
 const serverOptions = { serverBinary: binaries.server, model: MODEL, threads: 2 };
-const isRunning = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe.skipIf(noFixtures)('FakeTranscriber', () => {
   describeTranscriberConformance(
@@ -105,7 +99,7 @@ describe.skipIf(noWhisper)('WhisperServerTranscriber (whisper.cpp server, zero-w
   it('restarts the server on the next call after it was killed', async () => {
     const killed = whisper.pid!;
     process.kill(killed, 'SIGKILL');
-    while (isRunning(killed)) await sleep(20);
+    while (isAlive(killed)) await sleep(20);
     await expect(whisper.transcribe(clip(1500))).resolves.toMatchObject({ text: '' });
     expect(whisper.pid).toBeTypeOf('number');
     expect(whisper.pid).not.toBe(killed);
@@ -125,7 +119,7 @@ describe.skipIf(noWhisper)('WhisperServerTranscriber (whisper.cpp server, zero-w
     const workDir = await readlink(`/proc/${pid}/cwd`).catch(() => null);
     if (workDir) expect(workDir.startsWith(tmpdir())).toBe(true);
     await own.close();
-    expect(isRunning(pid)).toBe(false);
+    expect(isAlive(pid)).toBe(false);
     if (workDir) expect(existsSync(workDir)).toBe(false);
   });
 

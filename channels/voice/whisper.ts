@@ -12,13 +12,12 @@
  * `WhisperCliTranscriber`: the `main` CLI, one process and one model load per utterance; the benchmark's
  * baseline only.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { access, constants, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { access, constants, mkdtemp, rm, stat } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import type { Logger } from '../../core/logger.js';
 import { writeWav } from './audio.js';
 import {
@@ -29,18 +28,19 @@ import {
   type TranscriberOptions,
 } from './transcriber.js';
 
-const OUTPUT_TAIL_CHARS = 4096;
+/** The end of a process's output kept for error messages. */
+export const OUTPUT_TAIL_CHARS = 4096;
 const KILL_GRACE_MS = 2000;
 const BIND_ATTEMPTS = 3;
 const RESTART_BACKOFF_MS = { first: 250, max: 10_000 };
-const defaultThreads = () => Math.min(4, availableParallelism());
+export const defaultThreads = () => Math.min(4, availableParallelism());
 
 // whisper.cpp returns nothing for audio under 1 s (whisper_full: fewer than 100 mel frames, issue #39), and a
 // caller's "对" or "是的" is shorter. It pads every input with silence to 30 s anyway, so padding to 1.1 s
 // changes nothing else.
 const WHISPER_MIN_SAMPLES = (TRANSCRIBER_SAMPLE_RATE * 1100) / 1000;
 
-function padToWhisperMinimum(pcm: Int16Array): Int16Array {
+export function padToWhisperMinimum(pcm: Int16Array): Int16Array {
   if (pcm.length >= WHISPER_MIN_SAMPLES) return pcm;
   const padded = new Int16Array(WHISPER_MIN_SAMPLES);
   padded.set(pcm);
@@ -310,67 +310,8 @@ class ServerProcess {
   }
 }
 
-export interface WhisperCliOptions extends TranscriberOptions {
-  /** whisper.cpp's `main` binary. */
-  cliBinary: string;
-  model: string;
-  threads?: number;
-  timeoutMs?: number;
-}
-
-/** Process per utterance (the model loads every time): the benchmark's baseline, not for the gateway. */
-export class WhisperCliTranscriber extends Transcriber {
-  readonly id = 'whisper-cli';
-  readonly #binary: string;
-  readonly #model: string;
-  readonly #threads: number;
-  readonly #timeoutMs: number;
-
-  constructor(options: WhisperCliOptions) {
-    super(options);
-    this.#binary = path.resolve(options.cliBinary);
-    this.#model = path.resolve(options.model);
-    this.#threads = options.threads ?? defaultThreads();
-    this.#timeoutMs = options.timeoutMs ?? 120_000;
-  }
-
-  protected override async _start(): Promise<void> {
-    await requireFiles(this.#binary, this.#model, 'the whisper CLI');
-  }
-
-  protected async _transcribe(pcm: Int16Array, language: string, signal: AbortSignal): Promise<string> {
-    await requireFiles(this.#binary, this.#model, 'the whisper CLI');
-    const dir = await tempDir('minsheng-whisper-cli-');
-    try {
-      const file = path.join(dir, 'utterance.wav');
-      await writeFile(file, writeWav(padToWhisperMinimum(pcm), TRANSCRIBER_SAMPLE_RATE));
-      const args = ['-m', this.#model, '-f', file, '-l', language, '-nt', '-t', String(this.#threads)];
-      // The server decodes greedily, best of 2; the CLI defaults to a 5-wide beam search. Same decoding here,
-      // so that the benchmark compares one loaded model with a process per utterance, nothing else.
-      args.push('-bs', '1', '-bo', '2');
-      const { stdout } = await execFileText(this.#binary, args, {
-        cwd: dir,
-        signal,
-        timeout: this.#timeoutMs,
-        maxBuffer: 16 * 1024 * 1024,
-        encoding: 'utf8',
-      });
-      return stdout;
-    } catch (error) {
-      if (signal.aborted || error instanceof TranscriptionError) throw error;
-      const { code, stderr = '' } = error as { code?: unknown; stderr?: string };
-      throw new TranscriptionError(`${this.id}: exited with ${code}: ${stderr.trim().slice(-OUTPUT_TAIL_CHARS)}`, {
-        cause: error,
-      });
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  }
-}
-
-const execFileText = promisify(execFile);
-
-async function requireFiles(binary: string, model: string, binaryName: string): Promise<void> {
+/** Both whisper processes check their binary and model first, with errors that say what to do. */
+export async function requireFiles(binary: string, model: string, binaryName: string): Promise<void> {
   if (!(await canAccess(binary, constants.X_OK))) {
     throw new TranscriptionError(
       `whisper.cpp binary not found or not executable: ${binary} (${binaryName}; \`npm run build:whisper\` builds it)`,
@@ -393,7 +334,7 @@ const canAccess = (file: string, mode: number) =>
     () => false,
   );
 
-function tempDir(prefix: string): Promise<string> {
+export function tempDir(prefix: string): Promise<string> {
   return mkdtemp(path.join(tmpdir(), prefix));
 }
 

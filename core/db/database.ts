@@ -6,6 +6,7 @@ import pgvector from 'pgvector';
 import type { Logger } from '../logger.js';
 import type { Database } from './schema.js';
 import { migrateToLatest } from './migrate.js';
+import { isAlive } from '../process-alive.js';
 
 export interface DatabaseHandle {
   db: Kysely<Database>;
@@ -112,13 +113,4 @@ async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
   }
   await writeFile(lockFile, String(process.pid));
   return () => rm(lockFile, { force: true });
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

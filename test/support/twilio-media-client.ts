@@ -7,13 +7,33 @@
 import { randomBytes } from 'node:crypto';
 import twilio from 'twilio';
 import WebSocket from 'ws';
+import type { Gateway } from '../../api/gateway.js';
 import { decodeMulaw, encodeMulaw } from '../../channels/voice/audio.js';
+import { eventually } from './gateway.js';
 
 export const TEST_TWILIO = {
   accountSid: `AC${'0'.repeat(32)}`,
   authToken: 'voice-test-auth-token',
   callerId: '+8657112345',
 };
+
+/** A gateway's voice over Twilio: the account, the hotline's number. Add WHISPER_MODEL (a fake's stand-in path or a model). */
+export const TWILIO_VOICE_ENV = {
+  TWILIO_ACCOUNT_SID: TEST_TWILIO.accountSid,
+  TWILIO_AUTH_TOKEN: TEST_TWILIO.authToken,
+  VOICE_CALLER_ID: TEST_TWILIO.callerId,
+};
+
+/** The call's record once it is closed. */
+export const endedCall = (gateway: Pick<Gateway, 'calls'>, callId: string, timeoutMs?: number) =>
+  eventually(
+    async () => {
+      const record = await gateway.calls.get(callId);
+      return record?.endedAt ? record : undefined;
+    },
+    timeoutMs,
+    `call ${callId} to end`,
+  );
 
 const FRAME = 160;
 
