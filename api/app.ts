@@ -33,6 +33,7 @@ import { operationsRoutes } from './operations-routes.js';
 import { mediaRoutes } from './media-routes.js';
 import type { MediaStore } from '../core/media-store.js';
 import type { WechatMediaFetcher } from '../channels/wechat/media.js';
+import { CallRecords } from '../core/call-records.js';
 import { twilioVoiceRoutes, type TwilioVoiceOptions } from '../channels/voice/twilio-stream.js';
 import { DatabaseDeadLetters } from '../core/queue/dead-letters.js';
 import { staffAuth } from './staff-auth.js';
@@ -180,6 +181,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       prefix: '/api/operations',
       accounts: deps.accounts,
       deadLetters: new DatabaseDeadLetters(deps.db),
+      calls: new CallRecords(deps.db),
     });
     await app.register(mediaRoutes, { prefix: '/api/media', accounts: deps.accounts, media: deps.media });
     await app.register(webPages);

@@ -68,6 +68,19 @@ export class CallRecords {
     return row && toRecord(row);
   }
 
+  /** Calls newest first; `open` only those still in progress. */
+  async list(options: { open?: boolean; limit: number; offset: number }): Promise<CallRecord[]> {
+    let query = this.db.selectFrom('voice_calls').selectAll();
+    if (options.open) query = query.where('ended_at', 'is', null);
+    const rows = await query
+      .orderBy('started_at', 'desc')
+      .orderBy('id')
+      .limit(options.limit)
+      .offset(options.offset)
+      .execute();
+    return rows.map(toRecord);
+  }
+
   /**
    * Closes, as `lost`, records still open after longer than any call may last: their process died
    * mid-call. Safe on any instance at any time. Returns how many.

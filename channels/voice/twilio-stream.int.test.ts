@@ -10,6 +10,7 @@ import { FakeTranscriber } from './fake-transcriber.js';
 import { streamToken } from './twilio-stream.js';
 import { eventually, startTestGateway, type TestGateway } from '../../test/support/gateway.js';
 import nock, { onlyLocalNetwork } from '../../test/support/nock.js';
+import { createStaff, signIn } from '../../test/support/staff.js';
 import {
   endedCall,
   silence,
@@ -49,6 +50,27 @@ describe.skipIf(espeakMissing)('voice bot over Twilio Media Streams', () => {
     const page = await gateway.broker.activitiesAfter(record!.conversationId!, 0);
     return page.activities.map((a) => `${a.from.role}:${a.text}`);
   };
+
+  it('lists calls for supervisors only, with the caller masked', async () => {
+    const client = await TwilioMediaClient.call(gateway.url, { from: '+8613912345678' });
+    await eventually(async () =>
+      (await gateway.calls.get(`twilio:${client.callSid}`))?.conversationId ? true : undefined,
+    );
+    await createStaff(gateway, 'voice-supervisor', ['supervisor']);
+    await createStaff(gateway, 'voice-agent', ['agent']);
+    const supervisor = await signIn(gateway, 'voice-supervisor', '/api/operations');
+    const live = await supervisor('GET', '/voice-calls?open=true');
+    expect(live.status).toBe(200);
+    const listed = (live.body.items as { id: string; caller: string; endedAt: null }[]).find(
+      (call) => call.id === `twilio:${client.callSid}`,
+    );
+    expect(listed).toMatchObject({ caller: '+86139****5678', endedAt: null });
+    const agent = await signIn(gateway, 'voice-agent', '/api/operations');
+    expect((await agent('GET', '/voice-calls')).status).toBe(403);
+    expect((await fetch(`${gateway.url}/api/operations/voice-calls`)).status).toBe(401);
+    client.stop();
+    await endedCall(gateway, `twilio:${client.callSid}`);
+  });
 
   it('refuses an unsigned incoming-call webhook', async () => {
     const response = await fetch(`${gateway.url}/voice/twilio/incoming`, {
