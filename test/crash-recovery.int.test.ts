@@ -46,7 +46,8 @@ async function receiveAfter(url: string, conversationId: string, watermark: numb
   socket.on('message', (data) => {
     if (String(data)) received.push(...(JSON.parse(String(data)) as { activities: Listed[] }).activities);
   });
-  await eventually(() => (done(received) ? true : undefined), 30_000, 'the reply on the stream');
+  // A restart on PGlite takes seconds, more while the other test file running beside this one loads the CPU.
+  await eventually(() => (done(received) ? true : undefined), 45_000, 'the reply on the stream');
   await new Promise((r) => setTimeout(r, 1500));
   socket.close();
   return received;
@@ -131,7 +132,7 @@ for (const setup of setups) {
       const metrics = await (await fetch(`${restarted.url}/metrics`)).text();
       expect(metrics).toMatch(/minsheng_jobs_total\{queue="assistant-turn",outcome="completed"\} [1-9]/);
       await stopGracefully(restarted);
-    });
+    }, 120_000);
 
     // A full instance may have been mid-turn when killed: whatever it committed, the reply set is still one.
     it('answers exactly once when a full instance is killed right after acknowledging', async () => {
@@ -160,6 +161,6 @@ for (const setup of setups) {
         expect(all).toHaveLength(4); // welcome, question, answer, "did this help?"
       }
       await stopGracefully(restarted);
-    });
+    }, 120_000);
   });
 }

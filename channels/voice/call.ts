@@ -103,6 +103,7 @@ export class CallSession {
   /** Bumped by barge-in: replies queued before it are not played. */
   private generation = 0;
   private replies = 0;
+  private keyPresses = 0;
   private readonly totals = { audioMs: 0, utterances: 0, bargeIns: 0 };
 
   constructor(
@@ -280,7 +281,8 @@ export class CallSession {
   private async sendNow(text: string, voice: Record<string, unknown>): Promise<void> {
     const conversationId = await this.conversationReady;
     if (!conversationId) return;
-    const key = `${this.ref.callId}:${voice.startMs ?? `dtmf-${this.endpointer.timeMs}`}`;
+    // The channel's message id: unique per utterance (its start on the audio clock) and per key press.
+    const key = `${this.ref.callId}:${voice.startMs ?? `dtmf-${++this.keyPresses}`}`;
     try {
       await this.services.broker.receive(
         {

@@ -30,7 +30,7 @@ describe.skipIf(skip)('voice calls through whisper.cpp (zero-weight model)', () 
       env: {
         ...TWILIO_VOICE_ENV,
         WHISPER_MODEL: TINY_MODEL,
-        WHISPER_THREADS: '2',
+        WHISPER_THREADS: '1',
       },
     });
   }, 60_000);
