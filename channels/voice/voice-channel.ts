@@ -35,8 +35,9 @@ export function createTranscriber(
 
 export function createSynthesizer(tts: NonNullable<Config['voice']>['tts']): Synthesizer {
   // espeak-ng's Mandarin at its default 175 words a minute is about 3 characters a second, slower than
-  // people speak on the phone; 220 is about 3.7.
-  return tts.kind === 'http' ? new HttpSynthesizer(tts) : new EspeakSynthesizer({ speed: 220 });
+  // people speak on the phone; 220 is about 3.7. Replies are cached by sentence: 512 sentences of about
+  // 3 s at 8 kHz are about 25 MB.
+  return tts.kind === 'http' ? new HttpSynthesizer(tts) : new EspeakSynthesizer({ speed: 220, cacheEntries: 512 });
 }
 
 export function createTelephony(voice: NonNullable<Config['voice']>): TelephonyControl | undefined {
