@@ -117,6 +117,7 @@ const schema = z.object({
   VOICE_END_SILENCE_MS: z.coerce.number().int().min(200).max(3000).default(700),
   VOICE_SILENCE_TIMEOUT_MS: z.coerce.number().int().min(2000).max(120_000).default(8000),
   VOICE_MAX_CALL_MINUTES: positiveInt.max(240).default(30),
+  VOICE_MAX_CALLS: positiveInt.max(10_000).default(20),
   EMERGENCY_NUMBER_110: phoneNumber.default('110'),
   EMERGENCY_NUMBER_119: phoneNumber.default('119'),
   EMERGENCY_NUMBER_120: phoneNumber.default('120'),
@@ -211,6 +212,8 @@ export interface Config {
     endSilenceMs: number;
     silenceTimeoutMs: number;
     maxCallMs: number;
+    /** Calls one instance takes with the bot at once; more go straight to the agents' queue. */
+    maxCalls: number;
   };
   tickets: {
     /** China's public holidays and make-up days (core/calendar/holidays-cn.yaml unless a city's own). */
@@ -417,5 +420,6 @@ function voiceSettings(e: Parsed): Config['voice'] {
     endSilenceMs: e.VOICE_END_SILENCE_MS,
     silenceTimeoutMs: e.VOICE_SILENCE_TIMEOUT_MS,
     maxCallMs: e.VOICE_MAX_CALL_MINUTES * 60_000,
+    maxCalls: e.VOICE_MAX_CALLS,
   };
 }

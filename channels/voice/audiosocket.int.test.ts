@@ -153,6 +153,19 @@ describe.skipIf(espeakMissing)('voice bot over AudioSocket', () => {
     expect(client.frames.at(-1)?.kind).toBe(AUDIOSOCKET_KIND.hangup);
   }, 90_000);
 
+  it('hangs up at once when the bot is at capacity, so the dialplan goes on', async () => {
+    const { settings } = gateway.voice!.services;
+    const maxCalls = settings.maxCalls;
+    settings.maxCalls = 0;
+    try {
+      const client = await AudioSocketClient.connect(port);
+      await eventually(() => (client.closed ? true : undefined), 5_000, 'the hang-up');
+      expect(client.frames.map((f) => f.kind)).toEqual([AUDIOSOCKET_KIND.hangup]);
+    } finally {
+      settings.maxCalls = maxCalls;
+    }
+  });
+
   it('closes a connection that sends frames before naming the call', async () => {
     const client = await AudioSocketClient.connect(port);
     for (let i = 0; i < 25; i++) client.send(AUDIOSOCKET_KIND.audio, Buffer.alloc(320));

@@ -78,6 +78,14 @@ export class AudioSocketServer {
 
   private accept(socket: net.Socket): void {
     const log = this.services.logger.child({ channel: 'voice', transport: 'audiosocket' });
+    const { active, settings } = this.services;
+    if ((active?.size ?? 0) >= settings.maxCalls) {
+      // Over capacity: hang up at once, so the dialplan goes on to its next step (an agents' queue).
+      log.warn({ active: active?.size, maxCalls: settings.maxCalls }, 'voice bot at capacity; call refused');
+      socket.on('error', (error) => log.debug({ err: error }, 'audiosocket connection error'));
+      socket.end(audioSocketFrame(AUDIOSOCKET_KIND.hangup));
+      return;
+    }
     this.sockets.add(socket);
     const parser = new AudioSocketParser();
     let session: CallSession | undefined;

@@ -38,6 +38,13 @@ export interface VoiceSettings {
   /** Caller silence (audio clock) before "are you still there?"; the second time the bot says goodbye. */
   silenceTimeoutMs: number;
   maxCallMs: number;
+  /**
+   * Calls this instance takes with the bot at once (speech recognition is one process, utterances queue
+   * for it); the transports send the rest to the agents' queue or refuse them.
+   */
+  maxCalls: number;
+  /** Where Twilio calls over the limit wait. */
+  agentQueue: string;
   /** Whisper's language: 'zh', 'en' or 'auto'. */
   language: string;
 }

@@ -5,6 +5,7 @@
  * scripted fake here (broker-level behaviour); whisper.int.test.ts and voice-whisper.int.test.ts run the
  * real whisper.cpp.
  */
+import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FakeTranscriber } from './fake-transcriber.js';
 import { streamToken } from './twilio-stream.js';
@@ -70,6 +71,30 @@ describe.skipIf(espeakMissing)('voice bot over Twilio Media Streams', () => {
     expect((await fetch(`${gateway.url}/api/operations/voice-calls`)).status).toBe(401);
     client.stop();
     await endedCall(gateway, `twilio:${client.callSid}`);
+  });
+
+  it('queues a call for agents when the bot is at capacity, without opening a stream', async () => {
+    const { settings } = gateway.voice!.services;
+    const maxCalls = settings.maxCalls;
+    settings.maxCalls = 0;
+    try {
+      const params = { CallSid: 'CA0overcapacity', From: '+8613800138000', To: TEST_TWILIO.callerId };
+      const url = `${gateway.url}/voice/twilio/incoming`;
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-twilio-signature': twilio.getExpectedTwilioSignature(TEST_TWILIO.authToken, url, params),
+        },
+        body: new URLSearchParams(params),
+      });
+      const twiml = await response.text();
+      expect(twiml).toContain('<Say language="zh-CN">您好，智能语音助手线路繁忙');
+      expect(twiml).toContain('<Enqueue>12345-agents</Enqueue>');
+      expect(twiml).not.toContain('<Stream');
+    } finally {
+      settings.maxCalls = maxCalls;
+    }
   });
 
   it('refuses an unsigned incoming-call webhook', async () => {

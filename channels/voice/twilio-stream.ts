@@ -18,6 +18,7 @@ import { sameSecret } from '../../core/same-secret.js';
 import { verifiedTwilioForm } from '../twilio-signature.js';
 import { decodeMulaw, encodeMulaw, TELEPHONY_RATE } from './audio.js';
 import { CallSession, type CallTransport, type VoiceServices } from './call.js';
+import { voicePrompts } from './prompts.js';
 
 export interface TwilioVoiceOptions {
   services: VoiceServices;
@@ -79,6 +80,18 @@ export const twilioVoiceRoutes: FastifyPluginAsync<TwilioVoiceOptions> = async (
     if (!/^[A-Za-z0-9]{1,64}$/.test(callSid)) return reply.code(400).send({ error: 'missing CallSid' });
     const origin = options.publicUrl ?? `${request.protocol}://${request.host}`;
     const response = new twilio.twiml.VoiceResponse();
+    const { active, settings, logger } = options.services;
+    if ((active?.size ?? 0) >= settings.maxCalls) {
+      // Over the bot's capacity: the caller is not turned away but waits for an agent (Twilio's own TTS).
+      logger.warn(
+        { active: active?.size, maxCalls: settings.maxCalls },
+        'voice bot at capacity; call queued for agents',
+      );
+      response.say({ language: 'zh-CN' }, voicePrompts('zh-CN').busy);
+      response.enqueue(settings.agentQueue);
+      reply.type('text/xml');
+      return response.toString();
+    }
     const stream = response.connect().stream({ url: `${origin.replace(/^http/, 'ws')}/voice/twilio/stream` });
     stream.parameter({ name: 'token', value: streamToken(options.streamSecret, callSid) });
     const caller = callerNumber(form.From);

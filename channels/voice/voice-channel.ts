@@ -84,6 +84,8 @@ export async function startVoiceChannel(input: {
       endSilenceMs: voice.endSilenceMs,
       silenceTimeoutMs: voice.silenceTimeoutMs,
       maxCallMs: voice.maxCallMs,
+      maxCalls: voice.maxCalls,
+      agentQueue: voice.agentQueue,
       language: input.language,
     },
   };
