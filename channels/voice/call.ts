@@ -61,6 +61,8 @@ export interface VoiceServices {
   settings: VoiceSettings;
   /** Calls in progress in this process: ended cleanly on shutdown. */
   active?: Set<CallSession>;
+  /** Calls ending (their last words and record still being written): shutdown waits for them. */
+  ending?: Set<Promise<void>>;
 }
 
 /** Digits keyed without # are sent this long after the last one. */
@@ -202,7 +204,7 @@ export class CallSession {
       }
       let timer: NodeJS.Timeout | undefined;
       const lastWords = new Promise<void>((resolve) => (timer = setTimeout(resolve, LAST_WORDS_MS)));
-      await Promise.race([this.inbound, lastWords]);
+      await Promise.race([this.inbound.catch(() => undefined), lastWords]);
       clearTimeout(timer);
       this.abort.abort();
       this.stopFollowing?.();
@@ -215,7 +217,10 @@ export class CallSession {
       this.services.metrics?.voiceCalls.inc({ transport: this.transport.kind, reason });
       this.log.info({ reason, ...this.totals, conversationId: this.ref.conversationId }, 'voice call ended');
     })();
-    return this.closedPromise;
+    const ending = this.closedPromise;
+    this.services.ending?.add(ending);
+    void ending.finally(() => this.services.ending?.delete(ending)).catch(() => undefined);
+    return ending;
   }
 
   private onEndpoint(event: EndpointEvent): void {

@@ -71,6 +71,7 @@ export async function startVoiceChannel(input: {
 }): Promise<VoiceChannel> {
   const { voice } = input;
   const active = new Set<CallSession>();
+  const ending = new Set<Promise<void>>();
   const services: VoiceServices = {
     broker: input.broker,
     transcriber: input.transcriber,
@@ -80,6 +81,7 @@ export async function startVoiceChannel(input: {
     logger: input.logger,
     metrics: input.metrics,
     active,
+    ending,
     settings: {
       endSilenceMs: voice.endSilenceMs,
       silenceTimeoutMs: voice.silenceTimeoutMs,
@@ -97,6 +99,7 @@ export async function startVoiceChannel(input: {
     audioSocketPort,
     async close() {
       await Promise.all([...active].map((call) => call.end('shutdown')));
+      await Promise.all([...ending]);
       await audioSocket?.close();
     },
   };
