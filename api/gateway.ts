@@ -207,6 +207,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     // Cleanups run last-in first-out: stop taking jobs (running ones finish), then wait for inline turns.
     cleanups.push(() => broker.drain());
 
+    const language = config.whisper?.language ?? 'zh';
     if (transcriber) {
       recordings = new RecordingTranscription({
         media: mediaStore,
@@ -214,14 +215,14 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
         transcriber,
         queue,
         logger,
-        language: config.whisper?.language ?? 'zh',
+        language,
       });
     }
     const voice =
       config.voice && transcriber && config.role !== 'worker'
         ? await startVoiceChannel({
             voice: config.voice,
-            language: config.whisper?.language ?? 'zh',
+            language,
             broker,
             calls,
             transcriber,

@@ -14,17 +14,15 @@ export interface OperationsRoutesOptions {
 /** Who may look at the gateway's operations: failed jobs and undeliverable replies. */
 export const OPERATIONS_ROLES = ['supervisor', 'admin'] as const;
 
-const DeadLetterQuery = Type.Object({
-  queue: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+/** Every list here pages the same way. */
+const page = {
   limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
   offset: Type.Integer({ minimum: 0, default: 0 }),
-});
+};
 
-const VoiceCallQuery = Type.Object({
-  open: Type.Boolean({ default: false }),
-  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
-  offset: Type.Integer({ minimum: 0, default: 0 }),
-});
+const DeadLetterQuery = Type.Object({ queue: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })), ...page });
+
+const VoiceCallQuery = Type.Object({ open: Type.Boolean({ default: false }), ...page });
 
 /**
  * Operations views for supervisors: the dead letters (jobs that exhausted or could not use their attempts)

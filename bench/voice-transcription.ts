@@ -10,18 +10,16 @@
  */
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { availableParallelism, homedir, loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { readWav, resample } from '../channels/voice/audio.js';
 import { TRANSCRIBER_SAMPLE_RATE, type Transcriber } from '../channels/voice/transcriber.js';
 import { WhisperCliTranscriber } from '../channels/voice/whisper-cli.js';
 import { WhisperServerTranscriber } from '../channels/voice/whisper.js';
-import { builtWhisperBinaries } from '../channels/voice/whisper-build.js';
+import { FIXTURES, TINY_MODEL, whisperBinaries } from '../test/support/voice-fixtures.js';
 import { summarize, table } from './stats.js';
 
-const FIXTURES = fileURLToPath(new URL('../../shared/fixtures/', import.meta.url));
-const MODEL = path.join(FIXTURES, 'whisper/for-tests-ggml-tiny.bin');
+const MODEL = TINY_MODEL;
 const AUDIO = path.join(FIXTURES, 'audio');
 /** Calls per fixture and transcriber (after one warm-up call on the server). */
 const RUNS = 3;
@@ -35,7 +33,7 @@ interface Fixture {
 
 export async function measureTranscription(): Promise<void> {
   console.log('Speech recognition: whisper.cpp server (model loaded) vs CLI process per utterance');
-  const binaries = builtWhisperBinaries(process.env.XDG_CACHE_HOME || path.join(homedir(), '.cache'));
+  const binaries = whisperBinaries;
   const missing = [MODEL, AUDIO, binaries.server, binaries.cli].filter((file) => !existsSync(file));
   if (missing.length) {
     console.log(`skipped: not found: ${missing.join(', ')} (binaries: npm run build:whisper)\n`);

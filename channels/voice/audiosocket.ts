@@ -10,7 +10,7 @@
  */
 import net from 'node:net';
 import { TELEPHONY_RATE } from './audio.js';
-import { CallSession, type CallTransport, type VoiceServices } from './call.js';
+import { atCapacity, CallSession, type CallTransport, type VoiceServices } from './call.js';
 
 export const AUDIOSOCKET_KIND = { hangup: 0x00, uuid: 0x01, dtmf: 0x03, audio: 0x10, error: 0xff } as const;
 
@@ -78,10 +78,8 @@ export class AudioSocketServer {
 
   private accept(socket: net.Socket): void {
     const log = this.services.logger.child({ channel: 'voice', transport: 'audiosocket' });
-    const { active, settings } = this.services;
-    if ((active?.size ?? 0) >= settings.maxCalls) {
-      // Over capacity: hang up at once, so the dialplan goes on to its next step (an agents' queue).
-      log.warn({ active: active?.size, maxCalls: settings.maxCalls }, 'voice bot at capacity; call refused');
+    if (atCapacity(this.services, 'audiosocket')) {
+      // Hang up at once, so the dialplan goes on to its next step (an agents' queue).
       socket.on('error', (error) => log.debug({ err: error }, 'audiosocket connection error'));
       socket.end(audioSocketFrame(AUDIOSOCKET_KIND.hangup));
       return;

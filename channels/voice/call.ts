@@ -81,8 +81,24 @@ interface Spoken {
   mark: string;
 }
 
+/**
+ * Whether this instance already has as many calls as it takes (`VoiceSettings.maxCalls`); logs it when so.
+ * The transports turn a call away before it starts: Twilio's to the agents' queue, AudioSocket's back to
+ * the dialplan.
+ */
+export function atCapacity({ active, settings, logger }: VoiceServices, transport: string): boolean {
+  const calls = active?.size ?? 0;
+  if (calls < settings.maxCalls) return false;
+  logger.warn({ channel: VOICE_CHANNEL, transport, calls, maxCalls: settings.maxCalls }, 'voice bot at capacity');
+  return true;
+}
+
 export class CallSession {
   readonly ref: CallRef;
+  /** The call's `voice_calls` row: transport and the transport's own call id. */
+  private readonly recordId: string;
+  /** The caller as the conversation knows them: their number, else the call. */
+  private readonly userId: string;
   private readonly endpointer: Endpointer;
   private readonly prompts: VoicePrompts;
   private readonly locale: 'zh-CN' | 'en';
@@ -121,6 +137,8 @@ export class CallSession {
     call: { callId: string; caller?: string; locale?: string },
   ) {
     this.ref = { callId: call.callId, conversationId: '', caller: call.caller };
+    this.recordId = `${transport.kind}:${call.callId}`;
+    this.userId = call.caller ? `tel:${call.caller}` : `call:${call.callId}`;
     const locale = call.locale ?? 'zh-CN';
     this.locale = locale.startsWith('en') ? 'en' : 'zh-CN';
     this.prompts = voicePrompts(this.locale);
@@ -136,16 +154,15 @@ export class CallSession {
 
   private async begin(): Promise<string> {
     const { broker, calls } = this.services;
-    const id = `${this.transport.kind}:${this.ref.callId}`;
-    await calls.open({ id, transport: this.transport.kind, caller: this.ref.caller });
+    await calls.open({ id: this.recordId, transport: this.transport.kind, caller: this.ref.caller });
     const conversation = await broker.startConversation({
       channelId: VOICE_CHANNEL,
-      user: { id: this.ref.caller ? `tel:${this.ref.caller}` : `call:${this.ref.callId}` },
+      user: { id: this.userId },
       locale: this.locale,
       welcomeText: this.prompts.greeting,
     });
     this.ref.conversationId = conversation.id;
-    await calls.setConversation(id, conversation.id);
+    await calls.setConversation(this.recordId, conversation.id);
     this.log.info({ conversationId: conversation.id }, 'voice call started');
     if (this.ended) return conversation.id;
     this.stopFollowing = followConversation({
@@ -210,8 +227,7 @@ export class CallSession {
       this.stopFollowing?.();
       this.services.active?.delete(this);
       this.transport.close(reason);
-      const id = `${this.transport.kind}:${this.ref.callId}`;
-      await this.services.calls.close(id, reason, this.totals).catch((error: unknown) => {
+      await this.services.calls.close(this.recordId, reason, this.totals).catch((error: unknown) => {
         this.log.error({ err: error }, 'could not close the call record');
       });
       this.services.metrics?.voiceCalls.inc({ transport: this.transport.kind, reason });
@@ -301,7 +317,7 @@ export class CallSession {
           type: 'message',
           channelId: VOICE_CHANNEL,
           conversation: { id: conversationId },
-          from: { id: this.ref.caller ? `tel:${this.ref.caller}` : `call:${this.ref.callId}`, name: '', role: 'user' },
+          from: { id: this.userId, name: '', role: 'user' },
           text,
           locale: this.locale,
           channelData: { voice: { callId: this.ref.callId, ...voice } },
@@ -397,7 +413,6 @@ export class CallSession {
 
   private async run(action: Action): Promise<void> {
     const { telephony, calls } = this.services;
-    const id = `${this.transport.kind}:${this.ref.callId}`;
     if (action.kind === 'hang-up') {
       await this.end(action.reason);
       return;
@@ -407,7 +422,7 @@ export class CallSession {
       if (action.kind === 'bridge') await telephony.bridgeEmergency(this.ref, action.service);
       else await telephony.transferToAgents(this.ref, { priority: action.priority });
       const outcome = action.kind === 'bridge' ? `bridged:${action.service}` : 'transferred';
-      await calls.setOutcome(id, outcome);
+      await calls.setOutcome(this.recordId, outcome);
       this.log.info({ outcome }, 'call handed on');
     } catch (error) {
       this.log.error({ err: error, action: action.kind }, 'call control failed');

@@ -17,7 +17,7 @@ import { z } from 'zod';
 import { sameSecret } from '../../core/same-secret.js';
 import { verifiedTwilioForm } from '../twilio-signature.js';
 import { decodeMulaw, encodeMulaw, TELEPHONY_RATE } from './audio.js';
-import { CallSession, type CallTransport, type VoiceServices } from './call.js';
+import { atCapacity, CallSession, type CallTransport, type VoiceServices } from './call.js';
 import { voicePrompts } from './prompts.js';
 
 export interface TwilioVoiceOptions {
@@ -80,15 +80,10 @@ export const twilioVoiceRoutes: FastifyPluginAsync<TwilioVoiceOptions> = async (
     if (!/^[A-Za-z0-9]{1,64}$/.test(callSid)) return reply.code(400).send({ error: 'missing CallSid' });
     const origin = options.publicUrl ?? `${request.protocol}://${request.host}`;
     const response = new twilio.twiml.VoiceResponse();
-    const { active, settings, logger } = options.services;
-    if ((active?.size ?? 0) >= settings.maxCalls) {
-      // Over the bot's capacity: the caller is not turned away but waits for an agent (Twilio's own TTS).
-      logger.warn(
-        { active: active?.size, maxCalls: settings.maxCalls },
-        'voice bot at capacity; call queued for agents',
-      );
+    if (atCapacity(options.services, 'twilio')) {
+      // The caller is not turned away but waits for an agent (Twilio's own TTS).
       response.say({ language: 'zh-CN' }, voicePrompts('zh-CN').busy);
-      response.enqueue(settings.agentQueue);
+      response.enqueue(options.services.settings.agentQueue);
       reply.type('text/xml');
       return response.toString();
     }
