@@ -36,7 +36,11 @@ import type { WechatMediaFetcher } from '../channels/wechat/media.js';
 import { CallRecords } from '../core/call-records.js';
 import { twilioVoiceRoutes, type TwilioVoiceOptions } from '../channels/voice/twilio-stream.js';
 import { DatabaseDeadLetters } from '../core/queue/dead-letters.js';
-import { staffAuth } from './staff-auth.js';
+import { requireStaff, staffAuth } from './staff-auth.js';
+import { deskRoutes } from '../handoff/desk-routes.js';
+import { joinRoutes } from '../handoff/join-routes.js';
+import type { HandoffService } from '../handoff/handoff-service.js';
+import type { TicketStore } from '../tickets/ticket-store.js';
 import { webPages } from './web-pages.js';
 
 export interface AppDependencies {
@@ -63,6 +67,8 @@ export interface AppDependencies {
   voice?: Omit<TwilioVoiceOptions, 'publicUrl'>;
   /** Media citizens sent, served to staff. */
   media: MediaStore;
+  handoffs: HandoffService;
+  tickets: TicketStore;
 }
 
 /** The HTTP face of the gateway. Pure assembly: every dependency is built by the caller. */
@@ -184,6 +190,16 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       calls: new CallRecords(deps.db),
     });
     await app.register(mediaRoutes, { prefix: '/api/media', accounts: deps.accounts, media: deps.media });
+    await app.register(deskRoutes, {
+      prefix: '/api/desk',
+      handoffs: deps.handoffs,
+      broker: deps.broker,
+      tickets: deps.tickets,
+      knowledge: deps.search,
+      queues: config.handoff.queues,
+      guard: (roles) => requireStaff(deps.accounts, roles),
+    });
+    await app.register(joinRoutes, { prefix: '/api/join', handoffs: deps.handoffs, broker: deps.broker });
     await app.register(webPages);
     if (deps.voice) await app.register(twilioVoiceRoutes, { ...deps.voice, publicUrl: config.publicUrl });
     if (deps.wechat) await app.register(wechatRoutes, { broker: deps.broker, ...deps.wechat });

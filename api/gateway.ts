@@ -38,6 +38,7 @@ import { RecordingTranscription } from '../channels/recordings.js';
 import type { Transcriber } from '../channels/voice/transcriber.js';
 import type { Synthesizer } from '../channels/voice/synthesizer.js';
 import { createTranscriber, startVoiceChannel, type VoiceChannel } from '../channels/voice/voice-channel.js';
+import { HandoffService } from '../handoff/handoff-service.js';
 import { buildApp } from './app.js';
 
 export interface Gateway {
@@ -54,6 +55,7 @@ export interface Gateway {
   /** Replies on push channels (SMS). */
   delivery: OutboundDelivery;
   calls: CallRecords;
+  handoffs: HandoffService;
   /** The voice bot, when configured (and this instance serves requests). */
   voice?: VoiceChannel;
   close(): Promise<void>;
@@ -192,7 +194,13 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
         logger,
         transcribe: transcriber && ((recording) => recordings!.queue({ ...recording, channelId: 'wechat' })),
       });
+    // Filled in once the broker exists: the broker tells it of handoffs, it posts through the broker.
+    let handoffs: HandoffService | undefined;
     const broker = new ConversationBroker({
+      handoffs: {
+        requested: (conversationId) => handoffs!.requested(conversationId),
+        ticketRegistered: (conversationId, ticket) => handoffs!.ticketRegistered(conversationId, ticket),
+      },
       store,
       delivery,
       queue,
@@ -206,6 +214,17 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     });
     // Cleanups run last-in first-out: stop taking jobs (running ones finish), then wait for inline turns.
     cleanups.push(() => broker.drain());
+    handoffs = new HandoffService({
+      db,
+      broker,
+      bus,
+      tickets,
+      logger,
+      metrics,
+      offerTimeoutMs: config.handoff.offerTimeoutMs,
+      queues: config.handoff.overflow,
+    }).start();
+    cleanups.push(async () => handoffs!.stop());
 
     const language = config.whisper?.language ?? 'zh';
     if (transcriber) {
@@ -291,6 +310,8 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       smsGateway: config.smsGateway && { settings: config.smsGateway, optOuts, delivery },
       wechat: wechat && wechatMedia ? { settings: wechat, optOuts, delivery, media: wechatMedia } : undefined,
       media: mediaStore,
+      handoffs,
+      tickets,
       voice:
         voice && config.voice?.twilio
           ? { services: voice.services, authToken: config.voice.twilio.authToken, streamSecret: tokenSecret }
@@ -312,6 +333,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       tickets,
       delivery,
       calls,
+      handoffs,
       voice,
       close: closeAll,
     };

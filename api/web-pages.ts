@@ -37,32 +37,41 @@ const CONSOLE_SECURITY_HEADERS = {
   'referrer-policy': 'no-referrer',
 };
 
-/** The knowledge editors' console: static files under /console/, every response with the strict headers. */
-const knowledgeConsole: FastifyPluginAsync = async (app) => {
-  app.addHook('onRequest', async (_request, reply) => {
-    reply.headers(CONSOLE_SECURITY_HEADERS);
-  });
-  // The root instance's @fastify/static (web chat) already decorated the reply.
-  await app.register(fastifyStatic, {
-    root: path.join(WEB_ROOT, 'console'),
-    prefix: '/console/',
-    index: false,
-    decorateReply: false,
-  });
-  const indexHtml = await readFile(path.join(WEB_ROOT, 'console', 'index.html'));
-  const sendIndex = (_: unknown, reply: FastifyReply) =>
-    reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(indexHtml);
-  app.get('/console', { schema: { hide: true } }, sendIndex);
-  app.get('/console/', { schema: { hide: true } }, sendIndex);
-};
+/**
+ * A staff or department page: static files under `/<name>/`, its index at `/<name>` (and at every path
+ * `indexPaths` lists), every response with the strict headers. Files are routed one by one (no wildcard),
+ * so an index path with a parameter (`/join/:token`) does not swallow them.
+ */
+const strictPage =
+  (name: string, indexPaths: string[]): FastifyPluginAsync =>
+  async (app) => {
+    app.addHook('onRequest', async (_request, reply) => {
+      reply.headers(CONSOLE_SECURITY_HEADERS);
+    });
+    // The root instance's @fastify/static (web chat) already decorated the reply.
+    await app.register(fastifyStatic, {
+      root: path.join(WEB_ROOT, name),
+      prefix: `/${name}/`,
+      index: false,
+      wildcard: false,
+      decorateReply: false,
+    });
+    const indexHtml = await readFile(path.join(WEB_ROOT, name, 'index.html'));
+    const sendIndex = (_: unknown, reply: FastifyReply) =>
+      reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(indexHtml);
+    for (const url of indexPaths) app.get(url, { schema: { hide: true } }, sendIndex);
+  };
 
 /**
  * The citizen web chat page with the official Web Chat bundle, served from node_modules (no CDN), and the
- * knowledge editors' console.
+ * staff pages.
  */
 export const webPages: FastifyPluginAsync = async (app) => {
   await app.register(fastifyStatic, { root: path.join(WEB_ROOT, 'webchat'), prefix: '/webchat/', index: false });
-  await app.register(knowledgeConsole);
+  // The knowledge editors' console, the agent desk, and the page department staff join a conversation on.
+  await app.register(strictPage('console', ['/console', '/console/']));
+  await app.register(strictPage('desk', ['/desk', '/desk/']));
+  await app.register(strictPage('join', ['/join/:token']));
 
   const indexHtml = await readFile(path.join(WEB_ROOT, 'webchat', 'index.html'));
   const sendIndex = (_: unknown, reply: FastifyReply) =>

@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import type { Activity, ActivityPage, StoredActivity } from '../core/activity.js';
+import type { Activity, ActivityPage, ChannelAccount, StoredActivity } from '../core/activity.js';
+import { AppError } from '../core/errors.js';
+import type { KnowledgeHit } from '../knowledge/search.js';
 import type { ActivityBus, ActivityListener } from '../core/activity-bus.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
 import type { Job, JobQueue } from '../core/queue/job-queue.js';
 import type { AppendResult, ConversationRecord, ConversationStore } from './conversation-store.js';
-import { messagesFor, resolveLocale } from './messages.js';
+import { messagesFor, resolveLocale, type Messages } from './messages.js';
 import type { DemandType } from '../core/db/schema.js';
 import type { TicketStore } from '../tickets/ticket-store.js';
 import { categoryFactsOf, type CategoryFacts } from './intake.js';
@@ -58,6 +60,16 @@ export interface BrokerOptions {
    * all queued for workers.
    */
   inlineTurns: boolean;
+  /**
+   * Told when a turn asks for a person and when a ticket is registered (handoff/ queues the conversation
+   * for agents). Idempotent on their side; a lost call is caught by the handoff service's sweep.
+   */
+  handoffs?: HandoffHooks;
+}
+
+export interface HandoffHooks {
+  requested(conversationId: string): Promise<void>;
+  ticketRegistered(conversationId: string, ticketNumber: string): Promise<void>;
 }
 
 export interface ReceiveOptions {
@@ -191,6 +203,77 @@ export class ConversationBroker {
       });
     }
     return result;
+  }
+
+  /**
+   * Stores and sends an activity that is no turn's reply: a human's message (an agent, department staff)
+   * or the bot's notice of a change ("坐席已接入"). It goes out on the citizen's channel like a reply.
+   */
+  async post(
+    conversationId: string,
+    content: { from: ChannelAccount; text: string; channelData?: Record<string, unknown>; type?: string },
+  ): Promise<StoredActivity> {
+    const { store } = this.options;
+    const [conversation, citizen] = await Promise.all([
+      store.getConversation(conversationId),
+      store.citizenOf(conversationId),
+    ]);
+    if (!conversation || !citizen) throw new AppError('E_NOT_FOUND', `Conversation ${conversationId} does not exist.`);
+    const stored = await store.appendOutbound(conversationId, {
+      type: content.type ?? 'message',
+      channelId: conversation.channelId,
+      from: content.from,
+      recipient: { id: citizen.id, name: citizen.name, role: 'user' },
+      locale: conversation.locale ?? undefined,
+      textFormat: 'plain',
+      text: content.text,
+      channelData: content.channelData,
+    });
+    await this.announce(conversationId, [stored]);
+    await this.options.delivery?.enqueue([stored]).catch((error: unknown) => {
+      this.options.logger.warn({ err: error, conversationId }, 'could not queue the delivery; the sweep will');
+    });
+    return stored;
+  }
+
+  /** The bot's notice in the conversation's language (`text` picks it from the citizen-facing messages). */
+  async notify(
+    conversationId: string,
+    text: (messages: Messages) => string,
+    channelData?: Record<string, unknown>,
+  ): Promise<StoredActivity> {
+    const [state, conversation] = await Promise.all([
+      this.options.store.stateOf(conversationId),
+      this.options.store.getConversation(conversationId),
+    ]);
+    const locale = state?.locale ?? resolveLocale(conversation?.locale);
+    return this.post(conversationId, { from: BOT_ACCOUNT, text: text(messagesFor(locale)), channelData });
+  }
+
+  /** Hands the conversation to a human (`agent`) or back to the bot, changing the assistant's state with it. */
+  setMode(
+    conversationId: string,
+    mode: 'bot' | 'agent',
+    state?: Partial<Record<keyof ConversationState, unknown>>,
+  ): Promise<void> {
+    return this.options.store.setMode(conversationId, mode, state);
+  }
+
+  stateOf(conversationId: string): Promise<ConversationState | undefined> {
+    return this.options.store.stateOf(conversationId);
+  }
+
+  citizenOf(conversationId: string): Promise<{ id: string; name: string } | undefined> {
+    return this.options.store.citizenOf(conversationId);
+  }
+
+  /** Someone is typing in the conversation: told to whoever follows it, not stored. */
+  async typing(conversationId: string, from: ChannelAccount): Promise<void> {
+    await this.options.bus.publishEvent(typingTopic(conversationId), from).catch(() => undefined);
+  }
+
+  subscribeTyping(conversationId: string, listener: (from: ChannelAccount) => void): () => void {
+    return this.options.bus.subscribeEvent(typingTopic(conversationId), listener as (payload: unknown) => void);
   }
 
   /** Queue handler for `TURN_QUEUE`. */
@@ -337,6 +420,7 @@ export class ConversationBroker {
           input.analysis.extraction.slots = { ...found, ...input.analysis.extraction.slots };
         }
         result = runTurn(input);
+        if (input.hits.length > 0) result.state = { ...result.state, seenHits: input.hits.slice(0, 5).map(seenHit) };
         if (this.options.llm) result = await this.rephrased(result, input, text);
         if (result.register && intake) {
           // Idempotent on the message: a turn run again after a crash reports the same ticket.
@@ -364,6 +448,20 @@ export class ConversationBroker {
         await this.options.delivery?.enqueue(commit.replies).catch((error: unknown) => {
           logger.warn({ err: error, conversationId }, 'could not queue the delivery; the sweep will');
         });
+        const handoffs = this.options.handoffs;
+        if (handoffs && result.state.handoff && !snapshot.state.handoff) {
+          await handoffs.requested(conversationId).catch((error: unknown) => {
+            logger.warn({ err: error, conversationId }, 'could not queue the handoff; the handoff sweep will');
+          });
+        }
+        const registered = (commit.replies.find((r) => (r.channelData as { ticket?: unknown })?.ticket)?.channelData as
+          | { ticket?: { number?: string } }
+          | undefined)?.ticket?.number;
+        if (handoffs && registered && snapshot.state.handoff) {
+          await handoffs.ticketRegistered(conversationId, registered).catch((error: unknown) => {
+            logger.warn({ err: error, conversationId }, 'could not tell the handoff about the ticket');
+          });
+        }
         // A message that arrives from now on starts its own run (chained after this one), so the last
         // pending message needs no second look.
         if (snapshot.pending.length === 1) return;
@@ -407,6 +505,16 @@ export function knowledgeQuery(state: ConversationState, text: string, analysis?
   const query = state.lastTopic && [...text].length <= 20 && FOLLOW_UP.test(text) ? `${state.lastTopic} ${text}` : text;
   return query.slice(0, MAX_QUERY_CHARS);
 }
+
+const typingTopic = (conversationId: string) => `typing:${conversationId}`;
+
+const seenHit = (hit: KnowledgeHit) => ({
+  articleId: hit.articleId,
+  title: hit.title,
+  question: hit.question,
+  score: hit.score,
+  confidence: hit.confidence,
+});
 
 /** 22 url-safe characters: unguessable, and safe in a URL path. */
 const newConversationId = () => randomBytes(16).toString('base64url');

@@ -172,6 +172,69 @@ export class ConversationStore {
     throw new AppError('E_NOT_FOUND', `Conversation ${conversationId} does not exist.`);
   }
 
+  /**
+   * Stores an outbound activity that is not a turn's reply (an agent's or a department's message, a notice of
+   * the handoff), numbered like any other; on push channels it is stored pending for the delivery job.
+   */
+  async appendOutbound(conversationId: string, activity: Omit<Activity, 'conversation'>): Promise<StoredActivity> {
+    const timestamp = new Date().toISOString();
+    const body = JSON.stringify({ ...activity, conversation: { id: conversationId }, timestamp });
+    const { rows } = await sql<{ body: StoredActivity }>`
+      with seq as (
+        update conversations set last_seq = last_seq + 1, updated_at = now()
+        where id = ${conversationId}
+        returning last_seq, ${activityIdSql(conversationId)} as id
+      )
+      insert into activities (id, conversation_id, seq, direction, channel_id, type, from_id, from_role, text,
+                              body, created_at, delivery_status)
+      select seq.id, ${conversationId}, seq.last_seq, 'outbound', ${activity.channelId}, ${activity.type},
+             ${activity.from.id}, ${activity.from.role ?? 'bot'}, ${activity.text ?? null},
+             ${body}::jsonb || jsonb_build_object('id', seq.id), ${timestamp}::timestamptz,
+             case when ${activity.channelId}::text = any(${this.pushChannels}::text[]) then 'pending' end
+      from seq
+      returning body`.execute(this.db);
+    if (!rows[0]) throw new AppError('E_NOT_FOUND', `Conversation ${conversationId} does not exist.`);
+    return rows[0].body;
+  }
+
+  /**
+   * Switches who answers (`bot` or `agent`) and changes the assistant's state in one statement; the state's
+   * version moves, so a turn computed before the switch does not commit and runs again under the new mode.
+   * Keys set to `null` in `state` are removed.
+   */
+  async setMode(conversationId: string, mode: 'bot' | 'agent', state: Partial<Record<keyof ConversationState, unknown>> = {}): Promise<void> {
+    const removed = Object.entries(state).filter(([, v]) => v === null).map(([k]) => k);
+    const merged = Object.fromEntries(Object.entries(state).filter(([, v]) => v !== null));
+    const { rows } = await sql<{ id: string }>`
+      with c as (update conversations set mode = ${mode}, updated_at = now() where id = ${conversationId} returning id)
+      update conversation_state
+      set state = (state - ${removed}::text[]) || ${JSON.stringify(merged)}::jsonb, version = version + 1, updated_at = now()
+      where conversation_id = (select id from c)
+      returning conversation_id as id`.execute(this.db);
+    if (!rows[0]) throw new AppError('E_NOT_FOUND', `Conversation ${conversationId} does not exist.`);
+  }
+
+  /** The conversation's citizen (its `user` participant). */
+  async citizenOf(conversationId: string): Promise<{ id: string; name: string } | undefined> {
+    const row = await this.db
+      .selectFrom('participants')
+      .select(['id', 'name'])
+      .where('conversation_id', '=', conversationId)
+      .where('role', '=', 'user')
+      .executeTakeFirst();
+    return row && { id: row.id, name: row.name ?? '' };
+  }
+
+  /** The assistant's state of a conversation. */
+  async stateOf(conversationId: string): Promise<ConversationState | undefined> {
+    const row = await this.db
+      .selectFrom('conversation_state')
+      .select('state')
+      .where('conversation_id', '=', conversationId)
+      .executeTakeFirst();
+    return row?.state as ConversationState | undefined;
+  }
+
   /** Activities after `watermark` (a sequence number), oldest first, at most `limit`. */
   async activitiesAfter(conversationId: string, watermark: number, limit = 500): Promise<ActivityPage> {
     const rows = await this.db

@@ -45,6 +45,15 @@ const MESSAGES = {
         '政府信息公开申请请按《政府信息公开条例》向掌握该信息的行政机关提出（可通过其门户网站“依申请公开”栏目或书面申请），12345热线不代为受理。',
     },
     handoff: '好的，正在为您转接人工坐席，请稍候。坐席接通后将看到您刚才的对话内容，无需重复描述。',
+    queuePosition: (position: number) =>
+      `您前面还有${position - 1}位市民在等待，请稍候。如不想等待，可以输入“登记”，由我为您登记工单，工作人员会在办理时限内回复您。`,
+    agentJoined: (name: string) => `人工坐席${name}已为您接入，请问有什么可以帮您？`,
+    departmentJoined: (department: string) => `${department}的工作人员已加入本次会话，将与坐席一起为您处理。`,
+    transferred: '正在为您转接其他坐席，请稍候，您的对话记录会一并转交。',
+    agentClosed: '本次人工服务已结束，感谢您的来电来信。如还有其他问题，欢迎随时咨询。',
+    satisfactionQuestion: '人工服务已结束。请您对本次服务进行评价：回复 1 满意、2 基本满意、3 不满意。',
+    satisfactionThanks: '感谢您的评价！如还有其他问题，欢迎随时咨询。',
+    satisfactionOptions: ['1 满意', '2 基本满意', '3 不满意'],
     closing: '不客气，感谢您使用12345热线。如还有其他问题，欢迎随时咨询。',
     askDetails: '请具体说说您要咨询或反映的事情：是什么问题，在哪里，什么时候发生的。',
     clarifyType: '请问您是想咨询政策办事，还是要反映一个问题（投诉、求助、举报或建议）？',
@@ -153,6 +162,16 @@ const MESSAGES = {
     },
     handoff:
       'Connecting you to a staff member now. They will see this conversation, so you do not need to repeat yourself.',
+    queuePosition: (position: number) =>
+      `${position - 1} citizen(s) are waiting ahead of you; please hold on. If you prefer not to wait, type "register" and I will take down a ticket; staff will reply within the deadline.`,
+    agentJoined: (name: string) => `${name} from the hotline has joined. How can I help you?`,
+    departmentJoined: (department: string) => `Staff from ${department} have joined this conversation to help with your matter.`,
+    transferred: 'Transferring you to another staff member; your conversation goes with you. Please hold on.',
+    agentClosed: 'This conversation with our staff has ended. Thank you for contacting the 12345 hotline.',
+    satisfactionQuestion:
+      'Our staff have finished. How satisfied are you with the service? Reply 1 satisfied, 2 fairly satisfied, 3 dissatisfied.',
+    satisfactionThanks: 'Thank you for your feedback! Feel free to ask anything else.',
+    satisfactionOptions: ['1 satisfied', '2 fairly satisfied', '3 dissatisfied'],
     closing: 'You are welcome. Thank you for contacting the 12345 hotline; feel free to ask anything else.',
     askDetails: 'Please tell me what it is about: what the problem is, where, and since when.',
     clarifyType:

@@ -40,6 +40,13 @@ export interface ConversationState {
   emergency?: EmergencyKind;
   /** The citizen asked for a person, or an emergency raised a priority handoff. */
   handoff?: { reason: 'requested' | 'emergency'; priority: 'emergency' | 'normal' };
+  /**
+   * Satisfaction with the human service: `asked` after an agent handed the conversation back, then the
+   * citizen's answer (1 satisfied, 2 fairly satisfied, 3 dissatisfied).
+   */
+  satisfaction?: 'asked' | 1 | 2 | 3;
+  /** The knowledge hits of the last search, for the agent who takes the conversation over. */
+  seenHits?: { articleId: string; title: string; question: string; score: number; confidence: number }[];
   /** Reason the last matter was not accepted. */
   refused?: string;
   /** The citizen announced a demand type ("我要投诉") before saying what about: the next message is that. */
@@ -166,6 +173,17 @@ export function runTurn(input: TurnInput): TurnResult {
         state: { ...state, handoff: { reason: 'requested', priority: 'normal' } },
       };
     }
+    // The answer to the satisfaction question after a human handed back; anything else moves on.
+    if (state.satisfaction === 'asked') {
+      const score = satisfactionScore(text);
+      if (score) {
+        return {
+          replies: [reply(t.satisfactionThanks, { channelData: { satisfaction: score } })],
+          state: { ...state, satisfaction: score },
+        };
+      }
+      state.satisfaction = undefined;
+    }
     // 3. A ticket status query (the number now or earlier, and the phone).
     const status = statusTurn(input, state, t, reply);
     if (status) return status;
@@ -203,6 +221,10 @@ export function runTurn(input: TurnInput): TurnResult {
         replies: [reply(t.closing, { channelData: { closing: true } })],
         state: { ...state, lastArticleId: undefined, misses: 0, intendedType: undefined },
       };
+    }
+    // "登记" while waiting for an agent, with no question asked yet: ask what to take down.
+    if (analysis.register && !state.lastQuestion && state.handoff) {
+      return { replies: [reply(t.askDetails)], state };
     }
     // "登记" after a miss or an unhelpful answer: the question becomes a consultation ticket.
     if (analysis.register && state.lastQuestion) {
@@ -476,3 +498,12 @@ const CITY_DATE = new Intl.DateTimeFormat('zh-CN', {
   day: 'numeric',
 });
 const cityDate = (d: Date) => CITY_DATE.format(d);
+
+/** 1 satisfied, 2 fairly satisfied, 3 dissatisfied, from a reply to the satisfaction question. */
+export function satisfactionScore(text: string): 1 | 2 | 3 | undefined {
+  const t = text.trim().toLowerCase();
+  if (/^3\b|^3$|不满意|dissatisfied/.test(t)) return 3;
+  if (/^2\b|^2$|基本满意|一般|fairly/.test(t)) return 2;
+  if (/^1\b|^1$|满意|satisfied/.test(t)) return 1;
+  return undefined;
+}

@@ -11,6 +11,14 @@ export interface ActivitySignal {
 
 export type ActivityListener = (signal: ActivitySignal) => void;
 
+/** A message on a named topic that is not stored (typing indicators, desk notices): best effort, no replay. */
+export interface BusEvent {
+  topic: string;
+  payload: unknown;
+}
+
+export type EventListener = (payload: unknown) => void;
+
 /**
  * Tells listeners that a conversation has new activities, and carries them. The store stays the truth:
  * a listener that finds a signal not continuing where it left off (a gap, a lost or reordered signal)
@@ -20,6 +28,9 @@ export type ActivityListener = (signal: ActivitySignal) => void;
 export interface ActivityBus {
   publish(conversationId: string, activities: StoredActivity[]): Promise<void>;
   subscribe(conversationId: string, listener: ActivityListener): () => void;
+  /** Tells every instance's listeners on `topic`; nothing is stored, a listener not there misses it. */
+  publishEvent(topic: string, payload: unknown): Promise<void>;
+  subscribeEvent(topic: string, listener: EventListener): () => void;
   close(): Promise<void>;
 }
 
@@ -44,6 +55,20 @@ export class LocalActivityBus implements ActivityBus {
   subscribe(conversationId: string, listener: ActivityListener): () => void {
     this.emitter.on(conversationId, listener);
     return () => this.emitter.off(conversationId, listener);
+  }
+
+  async publishEvent(topic: string, payload: unknown): Promise<void> {
+    this.deliverEvent({ topic, payload });
+  }
+
+  /** Hands an event to this process's listeners (also used by the Redis bus for what it receives). */
+  deliverEvent(event: BusEvent): void {
+    this.emitter.emit(`event:${event.topic}`, event.payload);
+  }
+
+  subscribeEvent(topic: string, listener: EventListener): () => void {
+    this.emitter.on(`event:${topic}`, listener);
+    return () => this.emitter.off(`event:${topic}`, listener);
   }
 
   async close(): Promise<void> {

@@ -59,6 +59,18 @@ const schema = z.object({
   JOB_ATTEMPTS: positiveInt.max(50).default(5),
   RATE_LIMIT_GUEST_TOKENS_PER_MINUTE: positiveInt.default(20),
   RATE_LIMIT_MESSAGES_PER_MINUTE: positiveInt.default(60),
+  /** Agents' queues, comma-separated; the first takes every handoff the bot raises. */
+  HANDOFF_QUEUES: z
+    .string()
+    .regex(/^[a-z0-9_-]+(,[a-z0-9_-]+)*$/, 'queue names: lower-case letters, digits, - and _, comma-separated')
+    .default('general,complaints,departments'),
+  /** An offer an agent neither accepts nor declines within this goes to the next agent. */
+  HANDOFF_OFFER_TIMEOUT_SECONDS: positiveInt.max(600).default(30),
+  /** Overflow rules `from:to:seconds`, comma-separated, e.g. `general:departments:300`. */
+  HANDOFF_OVERFLOW: z
+    .string()
+    .regex(/^[a-z0-9_-]+:[a-z0-9_-]+:\d+(,[a-z0-9_-]+:[a-z0-9_-]+:\d+)*$/, 'overflow rules: from:to:seconds, comma-separated')
+    .optional(),
   EMBEDDER: z.enum(['builtin', 'openai', 'onnx']).default('builtin'),
   EMBEDDING_BASE_URL: url(['http:', 'https:']).optional(),
   EMBEDDING_MODEL: z.string().min(1).optional(),
@@ -155,6 +167,12 @@ export interface Config {
     guestTokensPerMinute: number;
     /** Activities one conversation may post per minute. */
     messagesPerMinute: number;
+  };
+  handoff: {
+    queues: string[];
+    offerTimeoutMs: number;
+    /** Wait limit and overflow queue by queue. */
+    overflow: Record<string, { waitLimitMs: number; overflowTo: string }>;
   };
   /** The knowledge base's embedder: built-in (no model), an OpenAI-compatible endpoint, or a local ONNX model. */
   embedder: {
@@ -257,6 +275,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rateLimits: {
       guestTokensPerMinute: e.RATE_LIMIT_GUEST_TOKENS_PER_MINUTE,
       messagesPerMinute: e.RATE_LIMIT_MESSAGES_PER_MINUTE,
+    },
+    handoff: {
+      queues: e.HANDOFF_QUEUES.split(','),
+      offerTimeoutMs: e.HANDOFF_OFFER_TIMEOUT_SECONDS * 1000,
+      overflow: Object.fromEntries(
+        (e.HANDOFF_OVERFLOW?.split(',') ?? []).map((rule) => {
+          const [from, to, seconds] = rule.split(':') as [string, string, string];
+          return [from, { overflowTo: to, waitLimitMs: Number(seconds) * 1000 }];
+        }),
+      ),
     },
     embedder: embedderSettings(e),
     llm: llmSettings(e),

@@ -56,6 +56,17 @@ export function createMetrics() {
       buckets: [0.1, 0.25, 0.5, 1, 2, 4, 8, 16],
       registers: [registry],
     }),
+    handoffsOffered: new Counter({
+      name: 'minsheng_handoffs_offered_total',
+      help: 'Handoffs offered to an agent by routing',
+      registers: [registry],
+    }),
+    handoffWait: new Histogram({
+      name: 'minsheng_handoff_wait_seconds',
+      help: 'From a handoff being queued to an agent accepting it',
+      buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800],
+      registers: [registry],
+    }),
     jobsProcessed: new Counter({
       name: 'minsheng_jobs_total',
       help: 'Queue jobs handled, by queue and outcome',

@@ -6,6 +6,8 @@ import {
   type ActivityBus,
   type ActivityListener,
   type ActivitySignal,
+  type BusEvent,
+  type EventListener,
 } from './activity-bus.js';
 import type { Logger } from './logger.js';
 
@@ -23,7 +25,9 @@ export class RedisActivityBus implements ActivityBus {
     this.publisher = new Redis(redisUrl, { lazyConnect: true });
     this.subscriber = new Redis(redisUrl, { lazyConnect: true });
     this.subscriber.on('message', (_channel: string, message: string) => {
-      this.local.deliver(JSON.parse(message) as ActivitySignal);
+      const parsed = JSON.parse(message) as ActivitySignal | BusEvent;
+      if ('topic' in parsed) this.local.deliverEvent(parsed);
+      else this.local.deliver(parsed);
     });
     for (const client of [this.publisher, this.subscriber]) {
       client.on('error', (error: Error) => logger.warn({ err: error }, 'activity bus redis error'));
@@ -44,6 +48,14 @@ export class RedisActivityBus implements ActivityBus {
 
   subscribe(conversationId: string, listener: ActivityListener): () => void {
     return this.local.subscribe(conversationId, listener);
+  }
+
+  async publishEvent(topic: string, payload: unknown): Promise<void> {
+    await this.publisher.publish(this.channel, JSON.stringify({ topic, payload } satisfies BusEvent));
+  }
+
+  subscribeEvent(topic: string, listener: EventListener): () => void {
+    return this.local.subscribeEvent(topic, listener);
   }
 
   async close(): Promise<void> {

@@ -54,6 +54,7 @@ describe('handoff routing', () => {
     expect(canTake(agent('a', { skills: ['category:0301'], languages: ['en'] }), housing)).toBe(false);
     // Busy means "has conversations", not "full": spare capacity still takes work.
     expect(canTake(agent('a', { skills: ['category:0301'], presence: 'busy', active: 1 }), housing)).toBe(true);
+    expect(canTake(agent('a', { skills: ['category:0301'] }), { ...housing, declinedBy: ['a'] })).toBe(false);
   });
 
   it('gives the handoff to the agent idle longest, then to the one with fewer conversations', () => {

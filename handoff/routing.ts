@@ -25,6 +25,8 @@ export interface WaitingHandoff {
   language: string;
   /** When it started waiting (ms since the epoch). */
   queuedAt: number;
+  /** Agents who declined it: it goes to someone else. */
+  declinedBy?: readonly string[];
 }
 
 export interface AgentState {
@@ -69,6 +71,7 @@ const primaryLanguage = (tag: string) => tag.toLowerCase().split('-')[0]!;
 export function canTake(agent: AgentState, handoff: WaitingHandoff): boolean {
   return (
     agent.presence !== 'away' &&
+    !handoff.declinedBy?.includes(agent.id) &&
     agent.active < agent.capacity &&
     agent.queues.includes(handoff.queue) &&
     handoff.skills.every((skill) => agent.skills.includes(skill)) &&

@@ -205,6 +205,21 @@ export class TicketStore {
     return rows.map(ticketOf);
   }
 
+  /** Every ticket of a citizen's conversations (by the channel's user id), newest first: for the agent desk. */
+  async ticketsOfCitizen(userId: string, limit = 20): Promise<Ticket[]> {
+    const rows = await this.db
+      .selectFrom('tickets')
+      .selectAll()
+      .where('status', '<>', 'draft')
+      .where('conversation_id', 'in', (eb) =>
+        eb.selectFrom('participants').select('conversation_id').where('id', '=', userId).where('role', '=', 'user'),
+      )
+      .orderBy('registered_at', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(ticketOf);
+  }
+
   /** Moves a ticket along its lifecycle; refuses a move the lifecycle does not allow. */
   async transition(number: string, to: TicketStatus, actor: string, note?: string): Promise<Ticket> {
     return this.db.transaction().execute(async (trx) => {

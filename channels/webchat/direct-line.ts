@@ -227,7 +227,11 @@ export const directLineRoutes: FastifyPluginAsyncTypebox<DirectLineOptions> = as
       // The sender is whoever the token names; a secret holder must say who is speaking.
       const fromId = caller.kind === 'token' ? caller.claims.userId : body.from?.id;
       if (!fromId) throw new AppError('E_VALIDATION', 'from.id is required when posting with the secret.');
-      if (body.type === 'typing') return { id: `${conversation.id}|typing` };
+      if (body.type === 'typing') {
+        // Not stored: the agent who has the conversation sees it as an indicator.
+        await broker.typing(conversation.id, { id: fromId, name: body.from?.name ?? '', role: 'user' });
+        return { id: `${conversation.id}|typing` };
+      }
       const clientActivityId = body.channelData?.clientActivityID;
       const activity: Activity = {
         type: body.type,

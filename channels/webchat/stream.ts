@@ -31,10 +31,24 @@ export function streamActivities({ socket, broker, conversationId, watermark, lo
       socket.close(1011, 'read failed');
     },
   });
+  // An agent typing: a typing activity, which Web Chat shows as an indicator. Not stored, so no watermark.
+  const stopTyping = broker.subscribeTyping(conversationId, (from) => {
+    if (from.role === 'user') return;
+    const typing = {
+      type: 'typing',
+      id: `${conversationId}|typing-${Date.now()}`,
+      channelId: 'webchat',
+      conversation: { id: conversationId },
+      from,
+      timestamp: new Date().toISOString(),
+    };
+    socket.send(JSON.stringify({ activities: [typing] }));
+  });
   const keepAlive = setInterval(() => socket.ping(), KEEPALIVE_MS);
   socket.on('close', () => {
     clearInterval(keepAlive);
     stop();
+    stopTyping();
   });
   // Clients ping with empty text frames; nothing a client sends on the stream carries meaning.
   socket.on('message', () => {});

@@ -9,6 +9,7 @@ import * as tickets from './migrations/0007-tickets.js';
 import * as delivery from './migrations/0008-delivery.js';
 import * as media from './migrations/0009-media.js';
 import * as voiceCalls from './migrations/0010-voice-calls.js';
+import * as handoffs from './migrations/0011-handoffs.js';
 
 /** Migrations are compiled into the program (no directory scan), so a bundle or a test runs the same set. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0008-delivery': delivery,
   '0009-media': media,
   '0010-voice-calls': voiceCalls,
+  '0011-handoffs': handoffs,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

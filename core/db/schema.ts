@@ -249,6 +249,59 @@ export interface TicketEventsTable {
   note: string | null;
 }
 
+export type Presence = 'available' | 'busy' | 'away';
+export type HandoffStatus = 'waiting' | 'offered' | 'active' | 'closed';
+
+export interface AgentProfilesTable {
+  account_id: string;
+  presence: Generated<Presence>;
+  queues: Json<string[]>;
+  skills: Json<string[]>;
+  languages: Json<string[]>;
+  capacity: Generated<number>;
+  idle_since: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface HandoffNote {
+  author: string;
+  text: string;
+  at: string;
+}
+
+export interface HandoffsTable {
+  id: string;
+  conversation_id: string;
+  queue: string;
+  priority: 'emergency' | 'complaint' | 'normal';
+  reason: string;
+  skills: Json<string[]>;
+  language: Generated<string>;
+  status: Generated<HandoffStatus>;
+  agent_id: string | null;
+  consultant_id: string | null;
+  queued_at: Timestamp;
+  offered_at: NullableTimestamp;
+  accepted_at: NullableTimestamp;
+  closed_at: NullableTimestamp;
+  disposition: string | null;
+  context: Json<Record<string, unknown>>;
+  notes: Json<HandoffNote[]>;
+  declined_by: Json<string[]>;
+}
+
+export interface HandoffInvitesTable {
+  id: string;
+  token_hash: string;
+  handoff_id: string;
+  department: string;
+  created_by: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  opened_at: NullableTimestamp;
+  revoked_at: NullableTimestamp;
+}
+
 export interface Database {
   conversations: ConversationsTable;
   participants: ParticipantsTable;
@@ -270,4 +323,7 @@ export interface Database {
   opt_outs: OptOutsTable;
   media: MediaTable;
   voice_calls: VoiceCallsTable;
+  agent_profiles: AgentProfilesTable;
+  handoffs: HandoffsTable;
+  handoff_invites: HandoffInvitesTable;
 }

@@ -1,0 +1,84 @@
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import type { ConversationBroker } from '../assistant/broker.js';
+import { followConversation } from '../channels/follow-conversation.js';
+import type { HandoffService } from './handoff-service.js';
+
+export interface JoinRoutesOptions {
+  handoffs: HandoffService;
+  broker: ConversationBroker;
+  messagesPerMinute?: number;
+}
+
+const tags = ['desk'];
+const Token = Type.Object({ token: Type.String({ minLength: 16, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) });
+const Message = Type.Object({
+  text: Type.String({ minLength: 1, maxLength: 4000 }),
+  name: Type.Optional(Type.String({ maxLength: 32 })),
+});
+
+/**
+ * Three-party for text channels: department staff open the invitation link an agent made (no account;
+ * the unguessable, time-limited token is the credential), read the conversation and write to the citizen.
+ * The link stops working when it expires, or when the agent hands back or closes.
+ */
+export const joinRoutes: FastifyPluginAsyncTypebox<JoinRoutesOptions> = async (app, { handoffs, broker, messagesPerMinute }) => {
+  app.get(
+    '/:token',
+    { schema: { tags, summary: 'An invitation: the department and the conversation so far', params: Token } },
+    async (request) => {
+      const invite = await handoffs.invitation(request.params.token);
+      const [page, citizen] = await Promise.all([
+        broker.activitiesAfter(invite.conversationId, 0, 1000),
+        broker.citizenOf(invite.conversationId),
+      ]);
+      return {
+        department: invite.department,
+        expiresAt: invite.expiresAt,
+        citizenName: citizen?.name ?? '',
+        transcript: page.activities.filter((a) => a.type === 'message'),
+      };
+    },
+  );
+
+  app.post(
+    '/:token/messages',
+    {
+      schema: { tags, summary: 'Department staff write to the citizen', params: Token, body: Message },
+      config: {
+        rateLimit: {
+          max: messagesPerMinute ?? 30,
+          timeWindow: 60_000,
+          keyGenerator: (request) => `join:${(request.params as { token: string }).token}`,
+        },
+      },
+    },
+    async (request) => {
+      const stored = await handoffs.departmentMessage(request.params.token, request.body.text, request.body.name);
+      return { id: stored.id };
+    },
+  );
+
+  app.get(
+    '/:token/stream',
+    { websocket: true, schema: { hide: true, params: Token } },
+    async (socket: WebSocket, request: FastifyRequest) => {
+      let invite;
+      try {
+        invite = await handoffs.invitation((request.params as { token: string }).token);
+      } catch {
+        return socket.close(1008, 'invitation not valid');
+      }
+      const stop = followConversation({
+        broker,
+        conversationId: invite.conversationId,
+        after: 0,
+        deliver: (activities) => socket.send(JSON.stringify({ type: 'activities', activities })),
+        onError: () => socket.close(1011, 'read failed'),
+      });
+      socket.on('close', stop);
+      socket.on('message', () => {});
+    },
+  );
+};

@@ -1,0 +1,155 @@
+import WebSocket from 'ws';
+import { STAFF_PASSWORD } from './staff.js';
+import { TEST_DIRECTLINE_SECRET } from './gateway.js';
+
+/** Anything with the activity fields the tests read. */
+export interface SeenActivity {
+  id: string;
+  type: string;
+  text?: string;
+  from: { id: string; name?: string; role?: string };
+  channelData?: Record<string, unknown>;
+}
+
+/** A web chat citizen on the Direct Line REST API (the secret opens the conversation, its token speaks). */
+export class Citizen {
+  private constructor(
+    readonly baseUrl: string,
+    readonly conversationId: string,
+    private readonly token: string,
+  ) {}
+
+  static async open(baseUrl: string): Promise<Citizen> {
+    const res = await fetch(`${baseUrl}/v3/directline/conversations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_DIRECTLINE_SECRET}` },
+    });
+    if (res.status !== 201) throw new Error(`opening a conversation answered ${res.status}`);
+    const { conversationId, token } = (await res.json()) as { conversationId: string; token: string };
+    return new Citizen(baseUrl, conversationId, token);
+  }
+
+  /** The same conversation through another gateway instance. */
+  via(baseUrl: string): Citizen {
+    return new Citizen(baseUrl, this.conversationId, this.token);
+  }
+
+  get bearer(): string {
+    return this.token;
+  }
+
+  async say(text: string, type = 'message'): Promise<string> {
+    const res = await fetch(`${this.baseUrl}/v3/directline/conversations/${this.conversationId}/activities`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ type, from: { id: 'citizen' }, text }),
+    });
+    if (res.status !== 200) throw new Error(`posting answered ${res.status}: ${await res.text()}`);
+    return ((await res.json()) as { id: string }).id;
+  }
+
+  async activities(): Promise<SeenActivity[]> {
+    const res = await fetch(`${this.baseUrl}/v3/directline/conversations/${this.conversationId}/activities`, {
+      headers: { authorization: `Bearer ${this.token}` },
+    });
+    return ((await res.json()) as { activities: SeenActivity[] }).activities;
+  }
+}
+
+/** A signed-in staff member of the desk: its REST API and its WebSocket, with every message kept. */
+export class DeskClient {
+  readonly messages: Record<string, unknown>[] = [];
+  private socket?: WebSocket;
+  private waiters: (() => void)[] = [];
+
+  private constructor(
+    readonly baseUrl: string,
+    readonly cookie: string,
+  ) {}
+
+  static async signIn(baseUrl: string, username: string, password = STAFF_PASSWORD): Promise<DeskClient> {
+    const res = await fetch(`${baseUrl}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password }),
+    });
+    if (res.status !== 200) throw new Error(`sign-in of ${username} answered ${res.status}`);
+    return new DeskClient(baseUrl, res.headers.get('set-cookie')!.split(';')[0]!);
+  }
+
+  /** The same session through another gateway instance (sessions live in the shared database). */
+  via(baseUrl: string): DeskClient {
+    return new DeskClient(baseUrl, this.cookie);
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  async call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+    const res = await fetch(`${this.baseUrl}/api/desk${path}`, {
+      method,
+      headers: { cookie: this.cookie, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: res.status === 204 ? null : await res.json() };
+  }
+
+  /** Like `call`, but anything other than 200/204 fails. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  async ok(method: string, path: string, body?: unknown): Promise<any> {
+    const { status, body: answer } = await this.call(method, path, body);
+    if (status !== 200 && status !== 204) throw new Error(`${method} ${path} answered ${status}: ${JSON.stringify(answer)}`);
+    return answer;
+  }
+
+  async connect(): Promise<this> {
+    const socket = new WebSocket(`${this.baseUrl.replace(/^http/, 'ws')}/api/desk/stream`, {
+      headers: { cookie: this.cookie },
+    });
+    socket.on('message', (data) => {
+      this.messages.push(JSON.parse(String(data)) as Record<string, unknown>);
+      for (const wake of this.waiters.splice(0)) wake();
+    });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
+    });
+    this.socket = socket;
+    return this;
+  }
+
+  send(message: unknown): void {
+    this.socket!.send(JSON.stringify(message));
+  }
+
+  /** The first message (from `from` on) matching `match`, waiting for it up to `timeoutMs`. */
+  async next(match: (m: Record<string, unknown>) => boolean, timeoutMs = 10_000, from = 0): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.messages.slice(from).find(match);
+      if (found) return found;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no desk message matched in ${timeoutMs} ms; got ${JSON.stringify(this.messages.slice(-5))}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** A watched conversation's activity with this text, as the desk received it. */
+  activity(conversationId: string, text: string, timeoutMs?: number): Promise<Record<string, unknown>> {
+    return this.next(
+      (m) =>
+        m.type === 'activities' &&
+        m.conversationId === conversationId &&
+        (m.activities as SeenActivity[]).some((a) => a.text === text),
+      timeoutMs,
+    );
+  }
+
+  close(): void {
+    this.socket?.close();
+  }
+}

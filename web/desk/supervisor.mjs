@@ -1,0 +1,143 @@
+/* global setInterval, clearInterval */
+// The supervisor view (班长视图): queues, agents and live conversations, refreshed every 5 s and whenever
+// the handoffs change. A live conversation opens read-only.
+import { h, replace } from '/console/dom.mjs';
+import { api } from './api.mjs';
+import { priorityBadge } from './context-card.mjs';
+import { describeError, formatDuration, formatTime, label, t } from './i18n.mjs';
+
+const EVERY = 5000;
+const nameOf = (person) => person?.displayName || person?.username || '';
+
+function table(caption, headers, rows) {
+  return h(
+    'div',
+    { class: 'table-wrap' },
+    h(
+      'table',
+      {},
+      h('caption', {}, caption),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          headers.map((text) => h('th', { scope: 'col' }, text)),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        rows.length
+          ? rows.map((cells) =>
+              h(
+                'tr',
+                {},
+                cells.map((cell) => h('td', {}, cell)),
+              ),
+            )
+          : h('tr', {}, h('td', { colspan: headers.length, class: 'empty' }, t('list.empty'))),
+      ),
+    ),
+  );
+}
+
+/** `open(handoff)` opens a live conversation read-only. Answers `{ el, refresh(), start(), stop() }`. */
+export function renderSupervisor({ open }) {
+  const status = h('p', { class: 'muted', 'aria-live': 'polite' });
+  const body = h('div', { class: 'supervisor-body' });
+  let timer = null;
+  let loading = null;
+
+  function render(data) {
+    const queues = data?.queues ?? [];
+    const agents = data?.agents ?? [];
+    const live = data?.live ?? [];
+    replace(
+      body,
+      table(
+        t('sup.queues'),
+        [t('sup.queue'), t('sup.waiting'), t('sup.longest')],
+        queues.map((q) => [
+          q.queue ?? '',
+          String(q.waiting ?? 0),
+          q.longestWaitMs ? formatDuration(q.longestWaitMs) : '—',
+        ]),
+      ),
+      table(
+        t('sup.agents'),
+        [t('sup.agent'), t('sup.presence'), t('sup.load')],
+        agents.map((a) => [
+          nameOf(a),
+          h('span', { class: ['presence', `presence-${a.presence}`] }, label('presence', a.presence)),
+          `${a.active ?? 0} / ${a.capacity ?? '—'}`,
+        ]),
+      ),
+      h(
+        'section',
+        { class: 'live' },
+        h('h2', {}, t('sup.live')),
+        live.length
+          ? h(
+              'ul',
+              { class: 'live-list' },
+              live.map((handoff) =>
+                h(
+                  'li',
+                  {},
+                  h(
+                    'button',
+                    { type: 'button', class: 'live-item', onclick: () => open(handoff) },
+                    priorityBadge(handoff.priority),
+                    h('span', { class: 'citizen' }, handoff.citizen?.name || t('from.user')),
+                    h('span', { class: 'channel' }, label('channel', handoff.channelId)),
+                    h('span', { class: 'muted' }, label('status', handoff.status)),
+                    handoff.agent ? h('span', { class: 'muted' }, nameOf(handoff.agent)) : null,
+                    handoff.preview ? h('span', { class: 'preview' }, handoff.preview) : null,
+                  ),
+                ),
+              ),
+            )
+          : h('p', { class: 'empty' }, t('sup.noLive')),
+      ),
+    );
+    status.textContent = t('sup.updated', { at: formatTime(new Date().toISOString()) });
+  }
+
+  async function refresh() {
+    // One request at a time: a slow answer is not overtaken by an older one.
+    if (loading) return loading;
+    loading = api
+      .supervisor()
+      .then(render)
+      .catch((e) => {
+        status.textContent = describeError(e);
+      })
+      .finally(() => {
+        loading = null;
+      });
+    return loading;
+  }
+
+  const el = h(
+    'section',
+    { class: 'supervisor', 'aria-labelledby': 'sup-title' },
+    h('h2', { id: 'sup-title' }, t('sup.title')),
+    status,
+    body,
+  );
+  return {
+    el,
+    refresh,
+    start() {
+      if (timer) return;
+      refresh();
+      timer = setInterval(refresh, EVERY);
+    },
+    stop() {
+      clearInterval(timer);
+      timer = null;
+    },
+  };
+}
