@@ -214,17 +214,6 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     });
     // Cleanups run last-in first-out: stop taking jobs (running ones finish), then wait for inline turns.
     cleanups.push(() => broker.drain());
-    handoffs = new HandoffService({
-      db,
-      broker,
-      bus,
-      tickets,
-      logger,
-      metrics,
-      offerTimeoutMs: config.handoff.offerTimeoutMs,
-      queues: config.handoff.overflow,
-    }).start();
-    cleanups.push(async () => handoffs!.stop());
 
     const language = config.whisper?.language ?? 'zh';
     if (transcriber) {
@@ -251,6 +240,18 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
           })
         : undefined;
     if (voice) cleanups.push(() => voice.close());
+    handoffs = new HandoffService({
+      db,
+      broker,
+      bus,
+      tickets,
+      logger,
+      metrics,
+      offerTimeoutMs: config.handoff.offerTimeoutMs,
+      queues: config.handoff.overflow,
+      voice: voice?.services.telephony && { telephony: voice.services.telephony, calls },
+    }).start();
+    cleanups.push(async () => handoffs!.stop());
     if (config.voice) {
       const lost = await calls.closeLost(config.voice.maxCallMs + 60_000);
       if (lost) logger.warn({ lost }, 'closed voice call records left open by a process that died mid-call');

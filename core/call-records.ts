@@ -68,6 +68,18 @@ export class CallRecords {
     return row && toRecord(row);
   }
 
+  /** The latest call of a conversation. */
+  async latestOf(conversationId: string): Promise<CallRecord | undefined> {
+    const row = await this.db
+      .selectFrom('voice_calls')
+      .selectAll()
+      .where('conversation_id', '=', conversationId)
+      .orderBy('started_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row && toRecord(row);
+  }
+
   /** Calls newest first; `open` only those still in progress. */
   async list(options: { open?: boolean; limit: number; offset: number }): Promise<CallRecord[]> {
     let query = this.db.selectFrom('voice_calls').selectAll();

@@ -198,6 +198,24 @@ export const deskRoutes: FastifyPluginAsyncTypebox<DeskRoutesOptions> = async (a
   );
 
   app.post(
+    '/handoffs/:id/conference',
+    {
+      schema: {
+        tags,
+        summary: 'Phone calls: bring a department into the call (a conference leg), optionally ringing the agent back too',
+        params: Id,
+        body: Type.Object({
+          department: Type.String({ pattern: '^\\+[1-9]\\d{6,14}$', description: 'E.164 number' }),
+          agentPhone: Type.Optional(Type.String({ pattern: '^\\+[1-9]\\d{6,14}$' })),
+        }),
+      },
+      preValidation: desk,
+    },
+    async (request) =>
+      handoffs.conferenceCall(staffOf(request), request.params.id, request.body.department, request.body.agentPhone),
+  );
+
+  app.post(
     '/handoffs/:id/close',
     { schema: { tags, summary: 'End the human service with a disposition', params: Id, body: Close }, preValidation: desk },
     async (request) => handoffs.close(staffOf(request), request.params.id, request.body.disposition, request.body.note),

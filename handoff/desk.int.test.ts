@@ -21,9 +21,9 @@ beforeAll(async () => {
   await createStaff(gw, 'carol', ['agent']);
   await createStaff(gw, 'boss', ['supervisor']);
   await createStaff(gw, 'ed', ['editor']);
-  [alice, bob, carol, boss] = await Promise.all(
+  [alice, bob, carol, boss] = (await Promise.all(
     ['alice', 'bob', 'carol', 'boss'].map((name) => DeskClient.signIn(gw.url, name)),
-  );
+  )) as [DeskClient, DeskClient, DeskClient, DeskClient];
   await Promise.all([alice.connect(), bob.connect()]);
 });
 afterAll(async () => {

@@ -11,6 +11,8 @@ import { AppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
 import type { TicketStore } from '../tickets/ticket-store.js';
+import type { CallRecords } from '../core/call-records.js';
+import type { TelephonyControl } from '../channels/voice/telephony.js';
 import { HandoffStore, summaryOf, type AgentProfile, type HandoffRecord, type HandoffSummary } from './handoff-store.js';
 import { assign, overflows, type HandoffPriority, type QueuePolicy } from './routing.js';
 
@@ -36,6 +38,8 @@ export interface HandoffServiceOptions {
   offerTimeoutMs: number;
   /** Wait limits and overflow queues by queue name. */
   queues: Readonly<Record<string, QueuePolicy>>;
+  /** Call control, when the voice channel has it: three-party on a call is a conference leg. */
+  voice?: { telephony: TelephonyControl; calls: CallRecords };
 }
 
 /** An invite link's token: only its hash is stored. */
@@ -106,7 +110,8 @@ export class HandoffService implements HandoffHooks {
     this.options.logger.info({ conversationId, handoffId: id, priority }, 'handoff queued');
     await this.route();
     const record = await this.store.get(id);
-    if (record?.status === 'waiting' && record.position) {
+    // A caller waits in the telephony queue, which has its own announcements.
+    if (record?.status === 'waiting' && record.position && record.channelId !== 'voice') {
       await broker.notify(conversationId, (t) => t.queuePosition(record.position!), {
         handoff: { queued: true, position: record.position },
       });
@@ -431,6 +436,28 @@ export class HandoffService implements HandoffHooks {
       text,
       channelData: { handoff: { department: invite.department } },
     });
+  }
+
+  /**
+   * Three-party on a phone call: the caller (wherever the call is now: with the bot or in the agents'
+   * queue) is moved into the conversation's conference and the department's number dialled in; the
+   * agent's own phone too, when given, so they stay on the call.
+   */
+  async conferenceCall(session: StaffSession, id: string, department: string, agentPhone?: string) {
+    const record = await this.owned(session, id);
+    const voice = this.options.voice;
+    if (!voice) throw new AppError('E_NOT_IMPLEMENTED', 'No call control is configured (VOICE_* settings).');
+    const call = await voice.calls.latestOf(record.conversationId);
+    if (!call || record.channelId !== 'voice') throw new AppError('E_CONFLICT', 'This conversation is not a phone call.');
+    const ref = {
+      callId: call.id.slice(call.id.indexOf(':') + 1),
+      conversationId: record.conversationId,
+      caller: call.caller ?? undefined,
+    };
+    const result = await voice.telephony.conference(ref, department, { agent: agentPhone });
+    await voice.calls.setOutcome(call.id, 'conference');
+    await this.auditAction(session, 'handoff.conference', 'conversation', record.conversationId);
+    return result;
   }
 
   /** Back to the bot, which asks how satisfied the citizen was. */

@@ -339,7 +339,7 @@ export class CallSession {
     const number = data?.emergency?.number;
     if (number && ['110', '119', '120', '122'].includes(number)) {
       action = { kind: 'bridge', service: number as EmergencyService };
-    } else if (data?.handoff) action = { kind: 'transfer', priority: 'normal' };
+    } else if (data?.handoff?.reason) action = { kind: 'transfer', priority: 'normal' };
     // Buttons cannot be pressed on a phone: their titles are read out, and the caller says one.
     const options = (activity.suggestedActions?.actions ?? []).map((a) => a.title ?? String(a.value ?? ''));
     const spoken = activity.speak ?? activity.text;

@@ -257,7 +257,15 @@ function render(invite) {
           const sent = await request('POST', `${base}/messages`, who ? { text, name: who } : { text });
           message.value = '';
           if (typeof sent?.id === 'string' && sent.id.includes('|'))
-            addActivities([{ id: sent.id, type: 'message', from: { name: who, role: 'department' }, text }]);
+            addActivities([
+              {
+                id: sent.id,
+                type: 'message',
+                from: { name: who, role: 'department' },
+                text,
+                timestamp: new Date().toISOString(),
+              },
+            ]);
         } catch (e) {
           if (e.status === 410 || e.status === 404) return showProblem(e.status);
           error.textContent = `${t('sendFailed')}${e.message ?? ''}`;
@@ -310,7 +318,7 @@ function render(invite) {
   );
   document.title = `${t('title')} · ${invite?.department ?? ''} · ${t('hotline')}`;
   addActivities(invite?.transcript);
-  message.focus();
+  message.focus({ preventScroll: true });
 }
 
 async function start() {

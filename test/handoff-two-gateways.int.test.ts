@@ -1,0 +1,103 @@
+/**
+ * Two gateway processes on different ports sharing PostgreSQL and Redis: a handoff raised by a citizen on
+ * one reaches an agent connected to the other, and the relay works both ways in real time (the citizen's
+ * Direct Line stream on the first, the agent's desk stream on the second).
+ */
+import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { StaffAccounts } from '../core/accounts.js';
+import { SYSTEM_ACTOR } from '../core/audit.js';
+import { openDatabase } from '../core/db/database.js';
+import { createLogger } from '../core/logger.js';
+import { Citizen, DeskClient, type SeenActivity } from './support/desk-client.js';
+import { eventually, TEST_DIRECTLINE_SECRET } from './support/gateway.js';
+import { freePort, spawnGateway, stopGracefully, type GatewayProcess } from './support/process.js';
+import {
+  createTestDatabase,
+  deleteRedisKeys,
+  postgresUnavailable,
+  REDIS_URL,
+  redisUnavailable,
+  type TestDatabase,
+} from './support/services.js';
+import { STAFF_PASSWORD } from './support/staff.js';
+
+const skip = (await postgresUnavailable()) ?? (await redisUnavailable());
+
+describe.skipIf(skip)('handoff across two gateway instances (PostgreSQL + Redis)', () => {
+  const prefix = `minsheng-test-${randomUUID()}`;
+  let database: TestDatabase;
+  let a: GatewayProcess;
+  let b: GatewayProcess;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    const env = {
+      DATABASE_URL: database.url,
+      REDIS_URL,
+      MINSHENG_REDIS_PREFIX: prefix,
+      DIRECTLINE_SECRET: TEST_DIRECTLINE_SECRET,
+      NLU_CACHE_DIR: path.join(tmpdir(), 'minsheng-test-nlu-cache'),
+      MINSHENG_DATA_DIR: path.join(tmpdir(), `minsheng-two-${randomUUID()}`),
+    };
+    // One after the other: the first applies the migrations.
+    a = await spawnGateway(env, await freePort());
+    b = await spawnGateway(env, await freePort());
+    const handle = await openDatabase({ databaseUrl: database.url, dataDir: '', logger: createLogger({ level: 'silent' }) });
+    await new StaffAccounts(handle.db).create(SYSTEM_ACTOR, {
+      username: 'wang',
+      displayName: '王坐席',
+      password: STAFF_PASSWORD,
+      roles: ['agent'],
+    });
+    await handle.close();
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const gateway of [a, b]) if (gateway) await stopGracefully(gateway);
+    await database?.drop();
+    await deleteRedisKeys(prefix);
+  });
+
+  it('offers a handoff raised on one instance to an agent on the other, and relays both ways', async () => {
+    const agent = await (await DeskClient.signIn(b.url, 'wang')).connect();
+    await agent.ok('PUT', '/presence', { presence: 'available' });
+
+    // The citizen talks to instance A only, and follows the conversation on A's Direct Line stream.
+    const citizen = await Citizen.open(a.url);
+    const streamed: SeenActivity[] = [];
+    const conversation = await fetch(`${a.url}/v3/directline/conversations/${citizen.conversationId}`, {
+      headers: { authorization: `Bearer ${citizen.bearer}` },
+    });
+    const socket = new WebSocket(((await conversation.json()) as { streamUrl: string }).streamUrl);
+    socket.on('message', (data) => {
+      if (String(data)) streamed.push(...(JSON.parse(String(data)) as { activities: SeenActivity[] }).activities);
+    });
+    await new Promise((resolve) => socket.once('open', resolve));
+    await citizen.say('我要找人工客服');
+
+    const offer = await agent.next((m) => m.type === 'offer', 30_000);
+    const handoff = offer.handoff as { id: string; conversationId: string };
+    expect(handoff.conversationId).toBe(citizen.conversationId);
+    await agent.ok('POST', `/handoffs/${handoff.id}/accept`, {});
+    agent.send({ type: 'watch', conversationId: citizen.conversationId, after: 0 });
+
+    // Citizen on A -> agent on B.
+    await citizen.say('小区门口的路灯坏了一个星期了');
+    await agent.activity(citizen.conversationId, '小区门口的路灯坏了一个星期了');
+    // Agent on B -> citizen's stream on A, and the agent's typing too.
+    await agent.ok('POST', `/handoffs/${handoff.id}/typing`, {});
+    await agent.ok('POST', `/handoffs/${handoff.id}/messages`, { text: '收到，我马上为您登记。' });
+    const reply = await eventually(() => streamed.find((s) => s.text === '收到，我马上为您登记。'), 15_000, 'the reply');
+    expect(reply.from).toMatchObject({ role: 'agent', name: '王坐席' });
+    expect(streamed.some((s) => s.type === 'typing' && s.from.role === 'agent')).toBe(true);
+    // Nothing twice on the stream, though both instances heard of it.
+    const ids = streamed.filter((s) => s.type === 'message').map((s) => s.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    socket.close();
+    agent.close();
+  }, 90_000);
+});
