@@ -47,9 +47,10 @@ import {
   runConversationSuite,
   type ConversationReport,
 } from '../evals/conversations.js';
-import { startTestGateway } from '../test/support/gateway.js';
+import { startTestGateway, TEST_DIRECTLINE_SECRET } from '../test/support/gateway.js';
 import { measureTranscription } from './voice-transcription.js';
 import { measureVoiceLatency, type VoiceLatencyLevel } from './voice-calls.js';
+import { measureHandoff, prepareHandoffAgent, type HandoffBenchResult } from './handoff.js';
 
 const SECRET = `bench-${randomUUID()}`;
 const LEVELS = [
@@ -421,7 +422,44 @@ async function channelsSection() {
   return results;
 }
 
-const SECTIONS = ['lcqmc', 'retrieval', 'scale', 'assistant', 'channels', 'voice', 'webchat'] as const;
+/**
+ * Handoff: the request for a person until the offer is on the desk, then the relay both ways with 50 live
+ * conversations, per setup (bench/handoff.ts).
+ */
+async function handoffSection() {
+  const CONVERSATIONS = 50;
+  const ROUNDS = 10;
+  const rows: (string | number)[][] = [];
+  const results: ({ setup: string } & HandoffBenchResult)[] = [];
+  for (const setup of await setups()) {
+    const env = { ...setup.env, DIRECTLINE_SECRET: TEST_DIRECTLINE_SECRET, LOG_LEVEL: 'error' };
+    await prepareHandoffAgent(env, CONVERSATIONS + 10);
+    process.stdout.write(`${setup.name}: starting gateway… `);
+    const gateway = await spawnGateway(env, await freePort());
+    console.log('ready');
+    try {
+      process.stdout.write(`  ${CONVERSATIONS} handoffs, then ${ROUNDS} relay rounds each way… `);
+      const r = await measureHandoff(gateway.url, CONVERSATIONS, ROUNDS);
+      console.log('done');
+      results.push({ setup: setup.name, ...r });
+      const ratio = (s: { p95: number }) => `${(s.p95 / r.baseline.p95).toFixed(1)}x`;
+      rows.push([setup.name, 'asked -> offered', r.offer.count, r.offer.p50, r.offer.p95, r.offer.p99, ratio(r.offer)]);
+      rows.push([setup.name, 'agent -> citizen', r.toCitizen.count, r.toCitizen.p50, r.toCitizen.p95, r.toCitizen.p99, ratio(r.toCitizen)]);
+      rows.push([setup.name, 'citizen -> agent', r.toAgent.count, r.toAgent.p50, r.toAgent.p95, r.toAgent.p99, ratio(r.toAgent)]);
+      rows.push([setup.name, 'baseline /healthz', r.baseline.count, r.baseline.p50, r.baseline.p95, r.baseline.p99, '1.0x']);
+    } finally {
+      await stopGracefully(gateway);
+      await setup.cleanup();
+    }
+  }
+  console.log(`\nHandoff (ms): offers, and the relay with ${CONVERSATIONS} live conversations`);
+  console.log('baseline: GET /healthz round trip at the same concurrency, same run\n');
+  console.log(table(['setup', 'path', 'samples', 'p50', 'p95', 'p99', 'p95/base'], rows));
+  console.log('');
+  return results;
+}
+
+const SECTIONS = ['lcqmc', 'retrieval', 'scale', 'assistant', 'channels', 'voice', 'webchat', 'handoff'] as const;
 
 /** `npm run bench` runs every section; `npm run bench -- retrieval webchat` only those. */
 function chosenSections(): Set<string> {
@@ -444,6 +482,7 @@ async function main() {
     await measureTranscription();
     voice = await measureVoiceLatency();
   }
+  const handoff = only.has('handoff') ? await handoffSection() : undefined;
   const rows: (string | number)[][] = [];
   const results: { setup: string; levels: TurnLevelResult[] }[] = [];
   for (const setup of only.has('webchat') ? await setups() : []) {
@@ -493,7 +532,7 @@ async function main() {
   await writeFile(
     file,
     JSON.stringify(
-      { node: process.version, lcqmc, retrieval, searchScale, assistant, channels, voice, webchat: results },
+      { node: process.version, lcqmc, retrieval, searchScale, assistant, channels, voice, handoff, webchat: results },
       null,
       2,
     ),

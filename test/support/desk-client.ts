@@ -61,6 +61,7 @@ export class DeskClient {
   readonly messages: Record<string, unknown>[] = [];
   private socket?: WebSocket;
   private waiters: (() => void)[] = [];
+  private readonly listeners: ((message: Record<string, unknown>) => void)[] = [];
 
   private constructor(
     readonly baseUrl: string,
@@ -105,7 +106,9 @@ export class DeskClient {
       headers: { cookie: this.cookie },
     });
     socket.on('message', (data) => {
-      this.messages.push(JSON.parse(String(data)) as Record<string, unknown>);
+      const message = JSON.parse(String(data)) as Record<string, unknown>;
+      this.messages.push(message);
+      for (const listener of this.listeners) listener(message);
       for (const wake of this.waiters.splice(0)) wake();
     });
     await new Promise<void>((resolve, reject) => {
@@ -114,6 +117,11 @@ export class DeskClient {
     });
     this.socket = socket;
     return this;
+  }
+
+  /** Every message from now on (the bench times them as they come). */
+  onMessage(listener: (message: Record<string, unknown>) => void): void {
+    this.listeners.push(listener);
   }
 
   send(message: unknown): void {

@@ -113,6 +113,8 @@ export function renderContextCard(card, { canNote, toast }) {
   const notes = h('ul', { class: 'notes' }, (card.notes ?? []).map(noteItem));
   const noNotes = h('p', { class: 'empty' }, t('card.noNotes'));
   const invites = h('ul', { class: 'invites' }, (card.invites ?? []).map(inviteItem));
+  const invitesSection = section(t('card.invites'), invites);
+  invitesSection.hidden = !card.invites?.length;
   const seenNotes = new Set((card.notes ?? []).map((n) => `${n.author}|${n.at}|${n.text}`));
   const syncEmpty = () => {
     noNotes.hidden = notes.children.length > 0;
@@ -168,13 +170,16 @@ export function renderContextCard(card, { canNote, toast }) {
         : h('p', { class: 'empty' }, t('card.noTickets')),
     ),
     section(t('card.notes'), notes, noNotes, noteForm),
-    card.invites?.length || canNote ? section(t('card.invites'), invites) : null,
+    invitesSection,
   );
 
   return {
     el,
     addNote,
-    addInvite: (invite) => invites.append(inviteItem(invite)),
+    addInvite(invite) {
+      invites.append(inviteItem(invite));
+      invitesSection.hidden = false;
+    },
     updateHandoff: (next) => replace(summary, summaryFacts(next)),
   };
 }

@@ -158,7 +158,9 @@ export class Conversation {
       h('span', { class: ['badge', `status-${handoff.status}`] }, label('status', handoff.status)),
       handoff.agent ? h('span', { class: 'muted' }, t('conv.withAgent', { name: nameOf(handoff.agent) })) : null,
     );
-    view.notice.textContent = ended ? t(ended) : readOnly ? t('conv.readOnly') : '';
+    const consulting = handoff.consultant?.username === this.me.username;
+    const readOnlyNotice = consulting ? t('conv.consulting') : t('conv.readOnly');
+    view.notice.textContent = ended ? t(ended) : readOnly ? readOnlyNotice : '';
     view.notice.hidden = !view.notice.textContent;
     view.notice.classList.toggle('ended', Boolean(ended));
     view.composer.el.hidden = !canAct;

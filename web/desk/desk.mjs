@@ -35,8 +35,9 @@ function teardown() {
 
 function showSignIn(notice) {
   teardown();
-  const username = h('input', { name: 'username', autocomplete: 'username', required: true });
-  const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+  // Marked required after their fields are built: the label's text stays exactly the field's name.
+  const username = h('input', { name: 'username', autocomplete: 'username' });
+  const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password' });
   const error = h('p', { class: 'form-error', role: 'alert' }, notice ?? '');
   const button = h('button', { type: 'submit', class: 'primary' }, t('signIn.submit'));
   const form = h(
@@ -67,6 +68,8 @@ function showSignIn(notice) {
     error,
     button,
   );
+  username.required = true;
+  password.required = true;
   replace(app, h('main', { class: 'signin', id: 'view' }, form));
   app.removeAttribute('aria-busy');
   document.title = `${t('signIn.title')} · ${t('app.title')}`;

@@ -153,7 +153,7 @@ async function copy(input, toast) {
 
 /** Creates a department invite link and shows it with a copy button. `created(invite)` on success. */
 export function inviteDialog(handoff, { toast, created }) {
-  const department = h('input', { name: 'department', required: true, maxlength: 200, autocomplete: 'off' });
+  const department = h('input', { name: 'department', maxlength: 200, autocomplete: 'off' });
   const result = h('div', { class: 'invite-result', hidden: true });
   return modal({
     title: t('invite.title'),

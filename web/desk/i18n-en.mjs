@@ -63,6 +63,7 @@ export const en = {
   'conv.reply': 'Reply',
   'conv.send': 'Send',
   'conv.replyHint': 'Enter sends, Shift+Enter for a new line',
+  'conv.consulting': 'Consulting: you can read the conversation and add private notes the citizen never sees.',
   'conv.readOnly': "Read-only: this is someone else's conversation.",
   'conv.ended': 'The conversation has ended.',
   'conv.handedBack': 'Handed back to the assistant; the conversation has ended.',

@@ -63,6 +63,7 @@ export const zh = {
   'conv.reply': '回复',
   'conv.send': '发送',
   'conv.replyHint': 'Enter 发送，Shift+Enter 换行',
+  'conv.consulting': '咨询中：您可以查看会话并添加内部备注，市民看不到备注。',
   'conv.readOnly': '只读：您正在查看他人的会话。',
   'conv.ended': '会话已结束。',
   'conv.handedBack': '已交还机器人，会话已结束。',

@@ -67,14 +67,14 @@ export function renderTicketForm({ handoffId, draft, tickets, readOnly, toast, r
     h(tag, { name, value: d[name] ?? '', disabled: readOnly, autocomplete: 'off', ...props });
   const demandType = h(
     'select',
-    { name: 'demandType', disabled: readOnly, required: true },
+    { name: 'demandType', disabled: readOnly },
     DEMAND_TYPES.map((type) => h('option', { value: type, selected: type === d.demandType }, label('demand', type))),
   );
   if (!DEMAND_TYPES.includes(d.demandType)) demandType.value = 'consultation';
   const inputs = {
     demandType,
     categoryCode: control('input', 'categoryCode', { maxlength: 20 }),
-    description: control('textarea', 'description', { rows: 4, maxlength: 4000, required: true }),
+    description: control('textarea', 'description', { rows: 4, maxlength: 4000 }),
     name: control('input', 'name', { maxlength: 100 }),
     phone: control('input', 'phone', { type: 'tel', maxlength: 30 }),
     district: control('input', 'district', { maxlength: 100 }),

@@ -86,8 +86,9 @@ export class Transcript {
     if (Number.isFinite(seq)) {
       el.dataset.seq = String(seq);
       for (let node = this.list.lastElementChild; node; node = node.previousElementSibling) {
-        const other = Number(node.dataset.seq);
-        if (!Number.isFinite(other) || node.dataset.seq === undefined || other <= seq) {
+        // Messages without a sequence number stay where they are; the new one goes after them.
+        const other = Number(node.dataset.seq ?? NaN);
+        if (!Number.isFinite(other) || other <= seq) {
           node.after(el);
           return;
         }
