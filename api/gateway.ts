@@ -195,11 +195,11 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
         transcribe: transcriber && ((recording) => recordings!.queue({ ...recording, channelId: 'wechat' })),
       });
     // Filled in once the broker exists: the broker tells it of handoffs, it posts through the broker.
-    let handoffs: HandoffService | undefined;
+    const late: { handoffs?: HandoffService } = {};
     const broker = new ConversationBroker({
       handoffs: {
-        requested: (conversationId) => handoffs!.requested(conversationId),
-        ticketRegistered: (conversationId, ticket) => handoffs!.ticketRegistered(conversationId, ticket),
+        requested: (conversationId) => late.handoffs!.requested(conversationId),
+        ticketRegistered: (conversationId, ticket) => late.handoffs!.ticketRegistered(conversationId, ticket),
       },
       store,
       delivery,
@@ -240,7 +240,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
           })
         : undefined;
     if (voice) cleanups.push(() => voice.close());
-    handoffs = new HandoffService({
+    const handoffs = (late.handoffs = new HandoffService({
       db,
       broker,
       bus,
@@ -250,8 +250,8 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       offerTimeoutMs: config.handoff.offerTimeoutMs,
       queues: config.handoff.overflow,
       voice: voice?.services.telephony && { telephony: voice.services.telephony, calls },
-    }).start();
-    cleanups.push(async () => handoffs!.stop());
+    }).start());
+    cleanups.push(async () => handoffs.stop());
     if (config.voice) {
       const lost = await calls.closeLost(config.voice.maxCallMs + 60_000);
       if (lost) logger.warn({ lost }, 'closed voice call records left open by a process that died mid-call');

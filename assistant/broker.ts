@@ -454,9 +454,10 @@ export class ConversationBroker {
             logger.warn({ err: error, conversationId }, 'could not queue the handoff; the handoff sweep will');
           });
         }
-        const registered = (commit.replies.find((r) => (r.channelData as { ticket?: unknown })?.ticket)?.channelData as
-          | { ticket?: { number?: string } }
-          | undefined)?.ticket?.number;
+        const registered = (
+          commit.replies.find((r) => (r.channelData as { ticket?: unknown })?.ticket)?.channelData as
+            { ticket?: { number?: string } } | undefined
+        )?.ticket?.number;
         if (handoffs && registered && snapshot.state.handoff) {
           await handoffs.ticketRegistered(conversationId, registered).catch((error: unknown) => {
             logger.warn({ err: error, conversationId }, 'could not tell the handoff about the ticket');

@@ -202,8 +202,14 @@ export class ConversationStore {
    * version moves, so a turn computed before the switch does not commit and runs again under the new mode.
    * Keys set to `null` in `state` are removed.
    */
-  async setMode(conversationId: string, mode: 'bot' | 'agent', state: Partial<Record<keyof ConversationState, unknown>> = {}): Promise<void> {
-    const removed = Object.entries(state).filter(([, v]) => v === null).map(([k]) => k);
+  async setMode(
+    conversationId: string,
+    mode: 'bot' | 'agent',
+    state: Partial<Record<keyof ConversationState, unknown>> = {},
+  ): Promise<void> {
+    const removed = Object.entries(state)
+      .filter(([, v]) => v === null)
+      .map(([k]) => k);
     const merged = Object.fromEntries(Object.entries(state).filter(([, v]) => v !== null));
     const { rows } = await sql<{ id: string }>`
       with c as (update conversations set mode = ${mode}, updated_at = now() where id = ${conversationId} returning id)

@@ -165,7 +165,8 @@ const MESSAGES = {
     queuePosition: (position: number) =>
       `${position - 1} citizen(s) are waiting ahead of you; please hold on. If you prefer not to wait, type "register" and I will take down a ticket; staff will reply within the deadline.`,
     agentJoined: (name: string) => `${name} from the hotline has joined. How can I help you?`,
-    departmentJoined: (department: string) => `Staff from ${department} have joined this conversation to help with your matter.`,
+    departmentJoined: (department: string) =>
+      `Staff from ${department} have joined this conversation to help with your matter.`,
     transferred: 'Transferring you to another staff member; your conversation goes with you. Please hold on.',
     agentClosed: 'This conversation with our staff has ended. Thank you for contacting the 12345 hotline.',
     satisfactionQuestion:

@@ -444,9 +444,33 @@ async function handoffSection() {
       results.push({ setup: setup.name, ...r });
       const ratio = (s: { p95: number }) => `${(s.p95 / r.baseline.p95).toFixed(1)}x`;
       rows.push([setup.name, 'asked -> offered', r.offer.count, r.offer.p50, r.offer.p95, r.offer.p99, ratio(r.offer)]);
-      rows.push([setup.name, 'agent -> citizen', r.toCitizen.count, r.toCitizen.p50, r.toCitizen.p95, r.toCitizen.p99, ratio(r.toCitizen)]);
-      rows.push([setup.name, 'citizen -> agent', r.toAgent.count, r.toAgent.p50, r.toAgent.p95, r.toAgent.p99, ratio(r.toAgent)]);
-      rows.push([setup.name, 'baseline /healthz', r.baseline.count, r.baseline.p50, r.baseline.p95, r.baseline.p99, '1.0x']);
+      rows.push([
+        setup.name,
+        'agent -> citizen',
+        r.toCitizen.count,
+        r.toCitizen.p50,
+        r.toCitizen.p95,
+        r.toCitizen.p99,
+        ratio(r.toCitizen),
+      ]);
+      rows.push([
+        setup.name,
+        'citizen -> agent',
+        r.toAgent.count,
+        r.toAgent.p50,
+        r.toAgent.p95,
+        r.toAgent.p99,
+        ratio(r.toAgent),
+      ]);
+      rows.push([
+        setup.name,
+        'baseline /healthz',
+        r.baseline.count,
+        r.baseline.p50,
+        r.baseline.p95,
+        r.baseline.p99,
+        '1.0x',
+      ]);
     } finally {
       await stopGracefully(gateway);
       await setup.cleanup();

@@ -69,7 +69,10 @@ const schema = z.object({
   /** Overflow rules `from:to:seconds`, comma-separated, e.g. `general:departments:300`. */
   HANDOFF_OVERFLOW: z
     .string()
-    .regex(/^[a-z0-9_-]+:[a-z0-9_-]+:\d+(,[a-z0-9_-]+:[a-z0-9_-]+:\d+)*$/, 'overflow rules: from:to:seconds, comma-separated')
+    .regex(
+      /^[a-z0-9_-]+:[a-z0-9_-]+:\d+(,[a-z0-9_-]+:[a-z0-9_-]+:\d+)*$/,
+      'overflow rules: from:to:seconds, comma-separated',
+    )
     .optional(),
   EMBEDDER: z.enum(['builtin', 'openai', 'onnx']).default('builtin'),
   EMBEDDING_BASE_URL: url(['http:', 'https:']).optional(),

@@ -28,7 +28,9 @@ const tags = ['desk'];
 const Id = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 const Text = Type.Object({ text: Type.String({ minLength: 1, maxLength: 4000 }) });
 const Empty = Type.Optional(Type.Object({}, { additionalProperties: true }));
-const Presence = Type.Object({ presence: Type.Union([Type.Literal('available'), Type.Literal('busy'), Type.Literal('away')]) });
+const Presence = Type.Object({
+  presence: Type.Union([Type.Literal('available'), Type.Literal('busy'), Type.Literal('away')]),
+});
 const Transfer = Type.Object({
   queue: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
   agent: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
@@ -143,7 +145,10 @@ export const deskRoutes: FastifyPluginAsyncTypebox<DeskRoutesOptions> = async (a
 
   app.post(
     '/handoffs/:id/messages',
-    { schema: { tags, summary: 'Send a message to the citizen on their channel', params: Id, body: Text }, preValidation: desk },
+    {
+      schema: { tags, summary: 'Send a message to the citizen on their channel', params: Id, body: Text },
+      preValidation: desk,
+    },
     async (request) => {
       const stored = await handoffs.message(staffOf(request), request.params.id, request.body.text);
       return { id: stored.id };
@@ -161,7 +166,10 @@ export const deskRoutes: FastifyPluginAsyncTypebox<DeskRoutesOptions> = async (a
 
   app.post(
     '/handoffs/:id/transfer',
-    { schema: { tags, summary: 'Cold transfer to a queue or an agent', params: Id, body: Transfer }, preValidation: desk },
+    {
+      schema: { tags, summary: 'Cold transfer to a queue or an agent', params: Id, body: Transfer },
+      preValidation: desk,
+    },
     async (request) => {
       const { queue, agent, note } = request.body;
       if (!queue && !agent) throw new AppError('E_VALIDATION', 'Say which queue or agent to transfer to.');
@@ -172,12 +180,18 @@ export const deskRoutes: FastifyPluginAsyncTypebox<DeskRoutesOptions> = async (a
 
   app.post(
     '/handoffs/:id/consult',
-    { schema: { tags, summary: 'Warm transfer: consult another agent privately first', params: Id, body: Consult }, preValidation: desk },
+    {
+      schema: { tags, summary: 'Warm transfer: consult another agent privately first', params: Id, body: Consult },
+      preValidation: desk,
+    },
     async (request) => handoffs.consult(staffOf(request), request.params.id, request.body.agent),
   );
   app.post(
     '/handoffs/:id/consult/complete',
-    { schema: { tags, summary: 'Warm transfer: the consulted agent takes over', params: Id, body: Empty }, preValidation: desk },
+    {
+      schema: { tags, summary: 'Warm transfer: the consulted agent takes over', params: Id, body: Empty },
+      preValidation: desk,
+    },
     async (request) => handoffs.endConsult(staffOf(request), request.params.id, true),
   );
   app.post(
@@ -187,14 +201,21 @@ export const deskRoutes: FastifyPluginAsyncTypebox<DeskRoutesOptions> = async (a
   );
   app.post(
     '/handoffs/:id/notes',
-    { schema: { tags, summary: 'A private note to the agent consulted (or consulting)', params: Id, body: Text }, preValidation: desk },
+    {
+      schema: { tags, summary: 'A private note to the agent consulted (or consulting)', params: Id, body: Text },
+      preValidation: desk,
+    },
     async (request) => handoffs.note(staffOf(request), request.params.id, request.body.text),
   );
 
   app.post(
     '/handoffs/:id/invites',
-    { schema: { tags, summary: 'Invite department staff to join (a time-limited link)', params: Id, body: Invite }, preValidation: desk },
-    async (request) => handoffs.invite(staffOf(request), request.params.id, request.body.department, request.body.minutes),
+    {
+      schema: { tags, summary: 'Invite department staff to join (a time-limited link)', params: Id, body: Invite },
+      preValidation: desk,
+    },
+    async (request) =>
+      handoffs.invite(staffOf(request), request.params.id, request.body.department, request.body.minutes),
   );
 
   app.post(
@@ -202,7 +223,8 @@ export const deskRoutes: FastifyPluginAsyncTypebox<DeskRoutesOptions> = async (a
     {
       schema: {
         tags,
-        summary: 'Phone calls: bring a department into the call (a conference leg), optionally ringing the agent back too',
+        summary:
+          'Phone calls: bring a department into the call (a conference leg), optionally ringing the agent back too',
         params: Id,
         body: Type.Object({
           department: Type.String({ pattern: '^\\+[1-9]\\d{6,14}$', description: 'E.164 number' }),
@@ -217,13 +239,19 @@ export const deskRoutes: FastifyPluginAsyncTypebox<DeskRoutesOptions> = async (a
 
   app.post(
     '/handoffs/:id/close',
-    { schema: { tags, summary: 'End the human service with a disposition', params: Id, body: Close }, preValidation: desk },
+    {
+      schema: { tags, summary: 'End the human service with a disposition', params: Id, body: Close },
+      preValidation: desk,
+    },
     async (request) => handoffs.close(staffOf(request), request.params.id, request.body.disposition, request.body.note),
   );
 
   app.post(
     '/handoffs/:id/ticket',
-    { schema: { tags, summary: 'Register a ticket from the conversation', params: Id, body: TicketBody }, preValidation: desk },
+    {
+      schema: { tags, summary: 'Register a ticket from the conversation', params: Id, body: TicketBody },
+      preValidation: desk,
+    },
     async (request) => {
       const session = staffOf(request);
       const record = await handoffs.owned(session, request.params.id);
@@ -254,7 +282,12 @@ export const deskRoutes: FastifyPluginAsyncTypebox<DeskRoutesOptions> = async (a
   app.post(
     '/tickets/:number/dispatch',
     {
-      schema: { tags, summary: 'Dispatch a registered ticket to its department', params: Type.Object({ number: Type.String({ maxLength: 32 }) }), body: Empty },
+      schema: {
+        tags,
+        summary: 'Dispatch a registered ticket to its department',
+        params: Type.Object({ number: Type.String({ maxLength: 32 }) }),
+        body: Empty,
+      },
       preValidation: desk,
     },
     async (request) => {
@@ -262,7 +295,9 @@ export const deskRoutes: FastifyPluginAsyncTypebox<DeskRoutesOptions> = async (a
       const ticket = await tickets.get(request.params.number);
       if (!ticket) throw new AppError('E_NOT_FOUND', `No ticket ${request.params.number}.`);
       // Only from a conversation the agent may see (or by a supervisor).
-      const open = ticket.conversationId ? await handoffs.store.list({ conversationId: ticket.conversationId, limit: 1 }) : [];
+      const open = ticket.conversationId
+        ? await handoffs.store.list({ conversationId: ticket.conversationId, limit: 1 })
+        : [];
       if (!isSupervisor(session)) {
         if (!open[0]) throw new AppError('E_FORBIDDEN', 'This ticket is not from a conversation routed to you.');
         await handoffs.visible(session, open[0].id);
@@ -275,7 +310,10 @@ export const deskRoutes: FastifyPluginAsyncTypebox<DeskRoutesOptions> = async (a
 
   app.get(
     '/knowledge',
-    { schema: { tags, summary: 'Search the knowledge base for an approved answer', querystring: Query }, preValidation: desk },
+    {
+      schema: { tags, summary: 'Search the knowledge base for an approved answer', querystring: Query },
+      preValidation: desk,
+    },
     async (request) => {
       const hits = await options.knowledge.search(request.query.q);
       return {
@@ -295,15 +333,25 @@ export const deskRoutes: FastifyPluginAsyncTypebox<DeskRoutesOptions> = async (a
     queues: options.queues,
   }));
 
-  app.get('/agents', { schema: { tags, summary: 'Agents to transfer to or consult' }, preValidation: desk }, async () => ({
-    agents: (await handoffs.store.profiles()).map(agentOf),
-  }));
+  app.get(
+    '/agents',
+    { schema: { tags, summary: 'Agents to transfer to or consult' }, preValidation: desk },
+    async () => ({
+      agents: (await handoffs.store.profiles()).map(agentOf),
+    }),
+  );
 
   app.get(
     '/supervisor',
-    { schema: { tags, summary: 'Queues, waiting times, agents and live conversations' }, preValidation: options.guard(SUPERVISOR_ROLES) },
+    {
+      schema: { tags, summary: 'Queues, waiting times, agents and live conversations' },
+      preValidation: options.guard(SUPERVISOR_ROLES),
+    },
     async () => {
-      const [open, agents] = await Promise.all([handoffs.store.list({ open: true, limit: 500 }), handoffs.store.profiles()]);
+      const [open, agents] = await Promise.all([
+        handoffs.store.list({ open: true, limit: 500 }),
+        handoffs.store.profiles(),
+      ]);
       const now = Date.now();
       const queues = new Map<string, { queue: string; waiting: number; longestWaitMs: number }>();
       for (const name of options.queues) queues.set(name, { queue: name, waiting: 0, longestWaitMs: 0 });

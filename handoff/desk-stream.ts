@@ -109,14 +109,20 @@ export const deskStream: FastifyPluginAsync<DeskStreamOptions> = async (app, { h
         if (typeof message.conversationId !== 'string') return;
         if (message.type === 'watch') {
           const after = typeof message.after === 'number' && message.after >= 0 ? message.after : 0;
-          watch(desk, message.conversationId, after).catch((error) => app.log.warn({ err: error }, 'desk watch failed'));
+          watch(desk, message.conversationId, after).catch((error) =>
+            app.log.warn({ err: error }, 'desk watch failed'),
+          );
         } else if (message.type === 'unwatch') {
           desk.watches.get(message.conversationId)?.();
           desk.watches.delete(message.conversationId);
         }
       });
       void handoffs.profile(desk.session).then(
-        (me) => send(desk, { type: 'hello', me: { username: me.username, displayName: me.displayName, presence: me.presence } }),
+        (me) =>
+          send(desk, {
+            type: 'hello',
+            me: { username: me.username, displayName: me.displayName, presence: me.presence },
+          }),
         () => undefined,
       );
     },

@@ -15,7 +15,9 @@ let carol: DeskClient;
 let boss: DeskClient;
 
 beforeAll(async () => {
-  gw = await startTestGateway({ env: { HANDOFF_OFFER_TIMEOUT_SECONDS: '2' } });
+  gw = await startTestGateway({
+    env: { HANDOFF_OFFER_TIMEOUT_SECONDS: '2', HANDOFF_OVERFLOW: 'departments:general:1' },
+  });
   await createStaff(gw, 'alice', ['agent']);
   await createStaff(gw, 'bob', ['agent']);
   await createStaff(gw, 'carol', ['agent']);
@@ -93,15 +95,22 @@ describe('handoff and the agent desk', () => {
       const all = await citizen.activities();
       return all.some((a) => a.text === '您好，我是坐席小王，请讲。') ? all : undefined;
     });
-    expect(seen.find((a) => a.text === '您好，我是坐席小王，请讲。')?.from).toMatchObject({ role: 'agent', name: 'bob' });
+    expect(seen.find((a) => a.text === '您好，我是坐席小王，请讲。')?.from).toMatchObject({
+      role: 'agent',
+      name: 'bob',
+    });
     // The bot stays silent while Bob has the conversation.
     const afterAgent = seen.slice(seen.findIndex((a) => a.text === '我的公积金账户被冻结了') + 1);
     expect(afterAgent.filter((a) => a.from.role === 'bot')).toEqual([]);
 
     await bob.ok('POST', `/handoffs/${handoff.id}/hand-back`, {});
-    await eventually(async () => texts(await citizen.activities()).some((t) => t.includes('请您对本次服务进行评价')) || undefined);
+    await eventually(
+      async () => texts(await citizen.activities()).some((t) => t.includes('请您对本次服务进行评价')) || undefined,
+    );
     await citizen.say('1');
-    await eventually(async () => texts(await citizen.activities()).some((t) => t.includes('感谢您的评价')) || undefined);
+    await eventually(
+      async () => texts(await citizen.activities()).some((t) => t.includes('感谢您的评价')) || undefined,
+    );
     expect((await gw.broker.stateOf(citizen.conversationId))?.satisfaction).toBe(1);
   });
 
@@ -127,7 +136,9 @@ describe('handoff and the agent desk', () => {
   it('transfers cold to an agent, consults warm, and invites a department by link', async () => {
     await alice.ok('PUT', '/presence', { presence: 'away' });
     const { citizen, handoff } = await citizenAskingForPerson();
-    await eventually(async () => ((await gw.handoffs.store.get(handoff.id))?.agent?.username === 'bob' ? true : undefined));
+    await eventually(async () =>
+      (await gw.handoffs.store.get(handoff.id))?.agent?.username === 'bob' ? true : undefined,
+    );
     await bob.ok('POST', `/handoffs/${handoff.id}/accept`, {});
 
     // Warm: Carol is consulted privately, then takes over.
@@ -189,6 +200,33 @@ describe('handoff and the agent desk', () => {
     await owner.ok('POST', `/handoffs/${handoff.id}/close`, { disposition: 'ticket' });
   });
 
+  it('returns an agent’s conversations to the queue when they go away, and overflows a queue past its wait limit', async () => {
+    await Promise.all([bob, carol].map((desk) => desk.ok('PUT', '/presence', { presence: 'away' })));
+    await alice.ok('PUT', '/presence', { presence: 'available' });
+    const { citizen, handoff } = await citizenAskingForPerson();
+    await eventually(async () =>
+      (await gw.handoffs.store.get(handoff.id))?.agent?.username === 'alice' ? true : undefined,
+    );
+    await alice.ok('POST', `/handoffs/${handoff.id}/accept`, {});
+    await bob.ok('PUT', '/presence', { presence: 'available' });
+    await alice.ok('PUT', '/presence', { presence: 'away' });
+    await eventually(async () =>
+      (await gw.handoffs.store.get(handoff.id))?.agent?.username === 'bob' ? true : undefined,
+    );
+    expect(texts(await citizen.activities())).toContain('正在为您转接其他坐席，请稍候，您的对话记录会一并转交。');
+
+    // Nobody serves the departments queue: after its wait limit the handoff moves on to general.
+    await bob.ok('POST', `/handoffs/${handoff.id}/accept`, {});
+    await bob.ok('POST', `/handoffs/${handoff.id}/transfer`, { queue: 'departments' });
+    expect((await gw.handoffs.store.get(handoff.id))?.queue).toBe('departments');
+    const moved = await eventually(async () => {
+      const h = await gw.handoffs.store.get(handoff.id);
+      return h?.queue === 'general' && h.status === 'offered' ? h : undefined;
+    });
+    expect(moved.agent?.username).toBe('bob');
+    await boss.ok('POST', `/handoffs/${handoff.id}/close`, { disposition: 'resolved' });
+  });
+
   it('keeps the desk to staff with a desk role, and conversations to those they are routed to', async () => {
     const citizen = await Citizen.open(gw.url);
     const asCitizen = await fetch(`${gw.url}/api/desk/handoffs`, {
@@ -212,7 +250,16 @@ describe('handoff and the agent desk', () => {
       .select('action')
       .where('action', 'like', 'handoff.%')
       .execute();
-    for (const action of ['handoff.accept', 'handoff.decline', 'handoff.transfer', 'handoff.consult', 'handoff.invite', 'handoff.close', 'handoff.hand_back', 'handoff.view'])
+    for (const action of [
+      'handoff.accept',
+      'handoff.decline',
+      'handoff.transfer',
+      'handoff.consult',
+      'handoff.invite',
+      'handoff.close',
+      'handoff.hand_back',
+      'handoff.view',
+    ])
       expect(audited.map((a) => a.action)).toContain(action);
   });
 });

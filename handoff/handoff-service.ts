@@ -13,7 +13,13 @@ import type { Metrics } from '../core/metrics.js';
 import type { TicketStore } from '../tickets/ticket-store.js';
 import type { CallRecords } from '../core/call-records.js';
 import type { TelephonyControl } from '../channels/voice/telephony.js';
-import { HandoffStore, summaryOf, type AgentProfile, type HandoffRecord, type HandoffSummary } from './handoff-store.js';
+import {
+  HandoffStore,
+  summaryOf,
+  type AgentProfile,
+  type HandoffRecord,
+  type HandoffSummary,
+} from './handoff-store.js';
 import { assign, overflows, type HandoffPriority, type QueuePolicy } from './routing.js';
 
 /** Desk events go to every instance on this bus topic; each instance's desk hub hands them to its sockets. */
@@ -96,7 +102,11 @@ export class HandoffService implements HandoffHooks {
     const request = state.handoff;
     if (!request) return;
     const priority: HandoffPriority =
-      request.priority === 'emergency' ? 'emergency' : state.intake?.demandType === 'complaint' ? 'complaint' : 'normal';
+      request.priority === 'emergency'
+        ? 'emergency'
+        : state.intake?.demandType === 'complaint'
+          ? 'complaint'
+          : 'normal';
     const id = await this.store.open({
       conversationId,
       queue: DEFAULT_QUEUE,
@@ -147,7 +157,11 @@ export class HandoffService implements HandoffHooks {
       }
       const waiting = await this.store.waiting(trx);
       if (waiting.length === 0) return [];
-      const agents = (await this.store.profiles(trx)).map((a) => ({ ...a, id: a.accountId, idleSince: a.idleSince.getTime() }));
+      const agents = (await this.store.profiles(trx)).map((a) => ({
+        ...a,
+        id: a.accountId,
+        idleSince: a.idleSince.getTime(),
+      }));
       const made = [];
       for (const { handoffId, agentId } of assign(waiting, agents, now)) {
         const offered = await this.store.update(
@@ -183,7 +197,12 @@ export class HandoffService implements HandoffHooks {
     await this.store.profile(me);
     await this.options.db.transaction().execute(async (trx) => {
       await this.store.setPresence(me, presence, trx);
-      await audit(trx, session.actor, { action: 'desk.presence', targetType: 'staff_account', targetId: session.actor.name, detail: { presence } });
+      await audit(trx, session.actor, {
+        action: 'desk.presence',
+        targetType: 'staff_account',
+        targetId: session.actor.name,
+        detail: { presence },
+      });
     });
     if (presence === 'away') {
       for (const h of await this.store.list({ involving: me, statuses: ['offered', 'active'] })) {
@@ -232,8 +251,18 @@ export class HandoffService implements HandoffHooks {
     const mayPull = record.status === 'waiting' && profile.queues.includes(record.queue);
     const taken = await this.options.db.transaction().execute(async (trx) => {
       const ok = mayPull
-        ? await this.store.update(id, { status: ['waiting'] }, { status: 'active', agent_id: me, offered_at: sql`now()`, accepted_at: sql`now()` }, trx)
-        : await this.store.update(id, { status: ['offered'], agentId: me }, { status: 'active', accepted_at: sql`now()` }, trx);
+        ? await this.store.update(
+            id,
+            { status: ['waiting'] },
+            { status: 'active', agent_id: me, offered_at: sql`now()`, accepted_at: sql`now()` },
+            trx,
+          )
+        : await this.store.update(
+            id,
+            { status: ['offered'], agentId: me },
+            { status: 'active', accepted_at: sql`now()` },
+            trx,
+          );
       if (ok) await this.audited(trx, session, 'handoff.accept', record);
       return ok;
     });
@@ -254,7 +283,12 @@ export class HandoffService implements HandoffHooks {
     const declined = await this.store.update(
       id,
       { status: ['offered'], agentId: me },
-      { status: 'waiting', agent_id: null, offered_at: null, declined_by: sql`declined_by || ${JSON.stringify([me])}::jsonb` },
+      {
+        status: 'waiting',
+        agent_id: null,
+        offered_at: null,
+        declined_by: sql`declined_by || ${JSON.stringify([me])}::jsonb`,
+      },
     );
     if (!declined) throw new AppError('E_CONFLICT', 'This conversation is not offered to you.');
     await audit(this.options.db, session.actor, this.entry('handoff.decline', record));
@@ -277,22 +311,47 @@ export class HandoffService implements HandoffHooks {
   async typing(session: StaffSession, id: string): Promise<void> {
     const record = await this.owned(session, id);
     const { account } = session;
-    await this.options.broker.typing(record.conversationId, { id: `agent:${account.username}`, name: account.displayName, role: 'agent' });
+    await this.options.broker.typing(record.conversationId, {
+      id: `agent:${account.username}`,
+      name: account.displayName,
+      role: 'agent',
+    });
   }
 
   /** Cold transfer: to another queue, or offered straight to a named agent. */
-  async transfer(session: StaffSession, id: string, to: { queue?: string; agent?: string; note?: string }): Promise<HandoffSummary> {
+  async transfer(
+    session: StaffSession,
+    id: string,
+    to: { queue?: string; agent?: string; note?: string },
+  ): Promise<HandoffSummary> {
     const { record } = await this.visible(session, id);
     const owner = record.agentId === session.account.id && record.status === 'active';
-    if (!owner && !isSupervisor(session)) throw new AppError('E_FORBIDDEN', 'Only the agent who has the conversation, or a supervisor, may transfer it.');
+    if (!owner && !isSupervisor(session))
+      throw new AppError('E_FORBIDDEN', 'Only the agent who has the conversation, or a supervisor, may transfer it.');
     const target = to.agent ? await this.agentNamed(to.agent) : undefined;
     const moved = await this.options.db.transaction().execute(async (trx) => {
       const ok = await this.store.update(
         id,
         { status: ['waiting', 'offered', 'active'], agentId: record.agentId },
         target
-          ? { status: 'offered', agent_id: target.accountId, offered_at: sql`now()`, accepted_at: null, consultant_id: null, reason: 'transfer' }
-          : { status: 'waiting', queue: to.queue ?? record.queue, agent_id: null, offered_at: null, accepted_at: null, consultant_id: null, queued_at: sql`now()`, reason: 'transfer' },
+          ? {
+              status: 'offered',
+              agent_id: target.accountId,
+              offered_at: sql`now()`,
+              accepted_at: null,
+              consultant_id: null,
+              reason: 'transfer',
+            }
+          : {
+              status: 'waiting',
+              queue: to.queue ?? record.queue,
+              agent_id: null,
+              offered_at: null,
+              accepted_at: null,
+              consultant_id: null,
+              queued_at: sql`now()`,
+              reason: 'transfer',
+            },
         trx,
       );
       if (ok) await this.audited(trx, session, 'handoff.transfer', record, { to });
@@ -330,11 +389,15 @@ export class HandoffService implements HandoffHooks {
       const ok = await this.store.update(
         id,
         { status: ['active'], agentId: session.account.id, consultantId: record.consultantId! },
-        complete ? { agent_id: record.consultantId, consultant_id: null, accepted_at: sql`now()`, reason: 'transfer' } : { consultant_id: null },
+        complete
+          ? { agent_id: record.consultantId, consultant_id: null, accepted_at: sql`now()`, reason: 'transfer' }
+          : { consultant_id: null },
         trx,
       );
       if (!ok) throw new AppError('E_CONFLICT', 'The conversation changed meanwhile.');
-      await this.audited(trx, session, complete ? 'handoff.consult.complete' : 'handoff.consult.cancel', record, { agent: consultant.username });
+      await this.audited(trx, session, complete ? 'handoff.consult.complete' : 'handoff.consult.cancel', record, {
+        agent: consultant.username,
+      });
     });
     if (complete) {
       await this.options.broker.notify(record.conversationId, (t) => t.agentJoined(consultant.displayName), {
@@ -349,7 +412,8 @@ export class HandoffService implements HandoffHooks {
   async note(session: StaffSession, id: string, text: string): Promise<HandoffNote> {
     const { record } = await this.visible(session, id);
     const me = session.account.id;
-    if (record.agentId !== me && record.consultantId !== me) throw new AppError('E_FORBIDDEN', 'Only the agents on this conversation may add notes.');
+    if (record.agentId !== me && record.consultantId !== me)
+      throw new AppError('E_FORBIDDEN', 'Only the agents on this conversation may add notes.');
     await audit(this.options.db, session.actor, this.entry('handoff.note', record));
     return this.addNote(id, session, text);
   }
@@ -372,7 +436,14 @@ export class HandoffService implements HandoffHooks {
     await this.options.db.transaction().execute(async (trx) => {
       await trx
         .insertInto('handoff_invites')
-        .values({ id: inviteId, token_hash: hashToken(token), handoff_id: id, department, created_by: session.actor.name, expires_at: expiresAt })
+        .values({
+          id: inviteId,
+          token_hash: hashToken(token),
+          handoff_id: id,
+          department,
+          created_by: session.actor.name,
+          expires_at: expiresAt,
+        })
         .execute();
       await this.audited(trx, session, 'handoff.invite', record, { department, minutes });
     });
@@ -418,19 +489,28 @@ export class HandoffService implements HandoffHooks {
           handoff: { department: row.department },
         });
     }
-    return { id: row.id, department: row.department, expiresAt: row.expires_at.toISOString(), conversationId: row.conversation_id };
+    return {
+      id: row.id,
+      department: row.department,
+      expiresAt: row.expires_at.toISOString(),
+      conversationId: row.conversation_id,
+    };
   }
 
   /** Department staff's message through an invitation. */
   async departmentMessage(token: string, text: string, name?: string) {
     const invite = await this.invitation(token);
     const who = name?.trim() ? `${invite.department} · ${name.trim()}` : invite.department;
-    await audit(this.options.db, { name: `invite:${invite.id}`, roles: [] }, {
-      action: 'handoff.department.message',
-      targetType: 'conversation',
-      targetId: invite.conversationId,
-      detail: { department: invite.department },
-    });
+    await audit(
+      this.options.db,
+      { name: `invite:${invite.id}`, roles: [] },
+      {
+        action: 'handoff.department.message',
+        targetType: 'conversation',
+        targetId: invite.conversationId,
+        detail: { department: invite.department },
+      },
+    );
     return this.options.broker.post(invite.conversationId, {
       from: { id: `department:${invite.id}`, name: who, role: 'department' },
       text,
@@ -448,7 +528,8 @@ export class HandoffService implements HandoffHooks {
     const voice = this.options.voice;
     if (!voice) throw new AppError('E_NOT_IMPLEMENTED', 'No call control is configured (VOICE_* settings).');
     const call = await voice.calls.latestOf(record.conversationId);
-    if (!call || record.channelId !== 'voice') throw new AppError('E_CONFLICT', 'This conversation is not a phone call.');
+    if (!call || record.channelId !== 'voice')
+      throw new AppError('E_CONFLICT', 'This conversation is not a phone call.');
     const ref = {
       callId: call.id.slice(call.id.indexOf(':') + 1),
       conversationId: record.conversationId,
@@ -479,7 +560,8 @@ export class HandoffService implements HandoffHooks {
   ): Promise<HandoffSummary> {
     const { record } = await this.visible(session, id);
     const owner = record.agentId === session.account.id && record.status === 'active';
-    if (!owner && !isSupervisor(session)) throw new AppError('E_FORBIDDEN', 'Only the agent who has the conversation, or a supervisor, may end it.');
+    if (!owner && !isSupervisor(session))
+      throw new AppError('E_FORBIDDEN', 'Only the agent who has the conversation, or a supervisor, may end it.');
     await this.options.db.transaction().execute(async (trx) => {
       const ok = await this.store.update(
         id,
@@ -488,10 +570,22 @@ export class HandoffService implements HandoffHooks {
         trx,
       );
       if (!ok) throw new AppError('E_CONFLICT', 'This conversation has ended already.');
-      await trx.updateTable('handoff_invites').set({ revoked_at: sql`now()` }).where('handoff_id', '=', id).where('revoked_at', 'is', null).execute();
-      await this.audited(trx, session, `handoff.${disposition === 'handed_back' ? 'hand_back' : 'close'}`, record, { disposition });
+      await trx
+        .updateTable('handoff_invites')
+        .set({ revoked_at: sql`now()` })
+        .where('handoff_id', '=', id)
+        .where('revoked_at', 'is', null)
+        .execute();
+      await this.audited(trx, session, `handoff.${disposition === 'handed_back' ? 'hand_back' : 'close'}`, record, {
+        disposition,
+      });
     });
-    await this.options.broker.setMode(record.conversationId, 'bot', { ...state, handoff: null, misses: 0, intake: null });
+    await this.options.broker.setMode(record.conversationId, 'bot', {
+      ...state,
+      handoff: null,
+      misses: 0,
+      intake: null,
+    });
     await this.options.broker.notify(record.conversationId, notice, { handoff: { ended: disposition } });
     await this.route();
     await this.changed();
@@ -511,7 +605,12 @@ export class HandoffService implements HandoffHooks {
   }
 
   private async agentNamed(username: string): Promise<AgentProfile> {
-    const account = await this.options.db.selectFrom('staff_accounts').select('id').where('username', '=', username).where('disabled', '=', false).executeTakeFirst();
+    const account = await this.options.db
+      .selectFrom('staff_accounts')
+      .select('id')
+      .where('username', '=', username)
+      .where('disabled', '=', false)
+      .executeTakeFirst();
     const profile = account && (await this.store.profile(account.id));
     if (!profile || !profile.roles.some((r) => r === 'agent' || SUPERVISOR_ROLES.includes(r)))
       throw new AppError('E_VALIDATION', `No agent ${username}.`);
@@ -519,10 +618,21 @@ export class HandoffService implements HandoffHooks {
   }
 
   private entry(action: string, record: HandoffRecord, detail: Record<string, unknown> = {}) {
-    return { action, targetType: 'conversation', targetId: record.conversationId, detail: { handoff: record.id, ...detail } };
+    return {
+      action,
+      targetType: 'conversation',
+      targetId: record.conversationId,
+      detail: { handoff: record.id, ...detail },
+    };
   }
 
-  private audited(trx: Kysely<Database>, session: StaffSession, action: string, record: HandoffRecord, detail?: Record<string, unknown>) {
+  private audited(
+    trx: Kysely<Database>,
+    session: StaffSession,
+    action: string,
+    record: HandoffRecord,
+    detail?: Record<string, unknown>,
+  ) {
     return audit(trx, session.actor, this.entry(action, record, detail));
   }
 

@@ -1,14 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { StaffRole } from '../core/accounts.js';
-import type {
-  Database,
-  HandoffNote,
-  HandoffsTable,
-  HandoffStatus,
-  Presence,
-} from '../core/db/schema.js';
-import type { AgentState, HandoffPriority, WaitingHandoff } from './routing.js';
+import type { Database, HandoffNote, HandoffsTable, HandoffStatus, Presence } from '../core/db/schema.js';
+import type { HandoffPriority, WaitingHandoff } from './routing.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -141,7 +135,11 @@ export class HandoffStore {
 
   async touchIdle(accountIds: string[], db: Db): Promise<void> {
     if (accountIds.length === 0) return;
-    await db.updateTable('agent_profiles').set({ idle_since: sql`now()` }).where('account_id', 'in', accountIds).execute();
+    await db
+      .updateTable('agent_profiles')
+      .set({ idle_since: sql`now()` })
+      .where('account_id', 'in', accountIds)
+      .execute();
   }
 
   /** Opens a handoff unless the conversation has one open already (then returns undefined). */
@@ -294,7 +292,8 @@ export class HandoffStore {
       .where('id', '=', id);
     if (where.status) query = query.where('status', 'in', where.status);
     if (where.agentId !== undefined)
-      query = where.agentId === null ? query.where('agent_id', 'is', null) : query.where('agent_id', '=', where.agentId);
+      query =
+        where.agentId === null ? query.where('agent_id', 'is', null) : query.where('agent_id', '=', where.agentId);
     if (where.consultantId) query = query.where('consultant_id', '=', where.consultantId);
     const result = await query.executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;

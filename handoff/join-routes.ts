@@ -23,7 +23,10 @@ const Message = Type.Object({
  * the unguessable, time-limited token is the credential), read the conversation and write to the citizen.
  * The link stops working when it expires, or when the agent hands back or closes.
  */
-export const joinRoutes: FastifyPluginAsyncTypebox<JoinRoutesOptions> = async (app, { handoffs, broker, messagesPerMinute }) => {
+export const joinRoutes: FastifyPluginAsyncTypebox<JoinRoutesOptions> = async (
+  app,
+  { handoffs, broker, messagesPerMinute },
+) => {
   app.get(
     '/:token',
     { schema: { tags, summary: 'An invitation: the department and the conversation so far', params: Token } },

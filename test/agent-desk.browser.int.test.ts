@@ -101,9 +101,10 @@ describe.skipIf(chromiumMissing)('agent desk in Chromium', () => {
     await desk.getByRole('button', { name: '邀请部门', exact: true }).click();
     await desk.getByLabel('部门', { exact: true }).fill('城关区城市管理局');
     await desk.getByRole('button', { name: '生成邀请链接', exact: true }).click();
-    const inviteUrl = await desk.locator('.invite-url').first().evaluate((el) =>
-      el instanceof HTMLInputElement ? el.value : (el.textContent ?? ''),
-    );
+    const inviteUrl = await desk
+      .locator('.invite-url')
+      .first()
+      .evaluate((el) => (el instanceof HTMLInputElement ? el.value : (el.textContent ?? '')));
     expect(inviteUrl).toMatch(new RegExp(`^${gw.url}/join/[A-Za-z0-9_-]{32}$`));
     const department = await newPage();
     await department.goto(inviteUrl);

@@ -46,7 +46,11 @@ describe.skipIf(skip)('handoff across two gateway instances (PostgreSQL + Redis)
     // One after the other: the first applies the migrations.
     a = await spawnGateway(env, await freePort());
     b = await spawnGateway(env, await freePort());
-    const handle = await openDatabase({ databaseUrl: database.url, dataDir: '', logger: createLogger({ level: 'silent' }) });
+    const handle = await openDatabase({
+      databaseUrl: database.url,
+      dataDir: '',
+      logger: createLogger({ level: 'silent' }),
+    });
     await new StaffAccounts(handle.db).create(SYSTEM_ACTOR, {
       username: 'wang',
       displayName: '王坐席',
@@ -91,7 +95,11 @@ describe.skipIf(skip)('handoff across two gateway instances (PostgreSQL + Redis)
     // Agent on B -> citizen's stream on A, and the agent's typing too.
     await agent.ok('POST', `/handoffs/${handoff.id}/typing`, {});
     await agent.ok('POST', `/handoffs/${handoff.id}/messages`, { text: '收到，我马上为您登记。' });
-    const reply = await eventually(() => streamed.find((s) => s.text === '收到，我马上为您登记。'), 15_000, 'the reply');
+    const reply = await eventually(
+      () => streamed.find((s) => s.text === '收到，我马上为您登记。'),
+      15_000,
+      'the reply',
+    );
     expect(reply.from).toMatchObject({ role: 'agent', name: '王坐席' });
     expect(streamed.some((s) => s.type === 'typing' && s.from.role === 'agent')).toBe(true);
     // Nothing twice on the stream, though both instances heard of it.

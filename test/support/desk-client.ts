@@ -97,7 +97,8 @@ export class DeskClient {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   async ok(method: string, path: string, body?: unknown): Promise<any> {
     const { status, body: answer } = await this.call(method, path, body);
-    if (status !== 200 && status !== 204) throw new Error(`${method} ${path} answered ${status}: ${JSON.stringify(answer)}`);
+    if (status !== 200 && status !== 204)
+      throw new Error(`${method} ${path} answered ${status}: ${JSON.stringify(answer)}`);
     return answer;
   }
 
@@ -129,13 +130,18 @@ export class DeskClient {
   }
 
   /** The first message (from `from` on) matching `match`, waiting for it up to `timeoutMs`. */
-  async next(match: (m: Record<string, unknown>) => boolean, timeoutMs = 10_000, from = 0): Promise<Record<string, unknown>> {
+  async next(
+    match: (m: Record<string, unknown>) => boolean,
+    timeoutMs = 10_000,
+    from = 0,
+  ): Promise<Record<string, unknown>> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.messages.slice(from).find(match);
       if (found) return found;
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no desk message matched in ${timeoutMs} ms; got ${JSON.stringify(this.messages.slice(-5))}`);
+      if (left <= 0)
+        throw new Error(`no desk message matched in ${timeoutMs} ms; got ${JSON.stringify(this.messages.slice(-5))}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.waiters.push(() => {
