@@ -248,6 +248,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       logger,
       metrics,
       offerTimeoutMs: config.handoff.offerTimeoutMs,
+      entryQueue: config.handoff.queues[0]!,
       queues: config.handoff.overflow,
       voice: voice?.services.telephony && { telephony: voice.services.telephony, calls },
     }).start());

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { StoredActivity } from '../core/activity.js';
 import type { KnowledgeHit } from '../knowledge/search.js';
 import type { Analysis } from './nlu/nlu.js';
-import { DECISION, runTurn, type ConversationState } from './turn.js';
+import { DECISION, runTurn, satisfactionScore, type ConversationState } from './turn.js';
 
 const hit = (articleId: string, confidence: number, extra: Partial<KnowledgeHit> = {}): KnowledgeHit => ({
   articleId,
@@ -167,5 +167,18 @@ describe('runTurn, registering what could not be answered', () => {
       analysis: analysis({ register: true }),
     });
     expect(replies[0]!.channelData).toMatchObject({ clarify: 'details' });
+  });
+});
+
+describe('the satisfaction question after an agent hands back', () => {
+  it('reads 1, 2 or 3 and the words for them, and nothing else', () => {
+    expect(['1', '满意', '非常满意', 'satisfied'].map(satisfactionScore)).toEqual([1, 1, 1, 1]);
+    expect(['2', '基本满意', '一般吧'].map(satisfactionScore)).toEqual([2, 2, 2]);
+    expect(['3', '不满意', '很不满意'].map(satisfactionScore)).toEqual([3, 3, 3]);
+    expect(['12345-20261204-000001', '我还有个问题', '13912345678'].map(satisfactionScore)).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
   });
 });

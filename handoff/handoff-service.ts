@@ -31,8 +31,6 @@ export type DeskEvent =
   | { kind: 'consult'; agentId: string; handoffId: string }
   | { kind: 'note'; handoffId: string; to: string[]; note: HandoffNote };
 
-export const DEFAULT_QUEUE = 'general';
-
 export interface HandoffServiceOptions {
   db: Kysely<Database>;
   broker: ConversationBroker;
@@ -42,6 +40,8 @@ export interface HandoffServiceOptions {
   metrics?: Metrics;
   /** An offer not accepted within this goes to the next agent. */
   offerTimeoutMs: number;
+  /** The queue handoffs the bot raises wait in (new agents serve it). */
+  entryQueue: string;
   /** Wait limits and overflow queues by queue name. */
   queues: Readonly<Record<string, QueuePolicy>>;
   /** Call control, when the voice channel has it: three-party on a call is a conference leg. */
@@ -68,7 +68,7 @@ export class HandoffService implements HandoffHooks {
   private timer?: NodeJS.Timeout;
 
   constructor(private readonly options: HandoffServiceOptions) {
-    this.store = new HandoffStore(options.db);
+    this.store = new HandoffStore(options.db, [options.entryQueue]);
   }
 
   /** Routing rounds (offer time-outs, overflow) and the sweep for handoffs whose notice was lost. */
@@ -109,7 +109,7 @@ export class HandoffService implements HandoffHooks {
           : 'normal';
     const id = await this.store.open({
       conversationId,
-      queue: DEFAULT_QUEUE,
+      queue: this.options.entryQueue,
       priority,
       reason: request.reason,
       skills: [],

@@ -62,17 +62,24 @@ export interface HandoffRecord extends HandoffSummary {
 const RANK = (table: string) =>
   sql.raw(`(case ${table}.priority when 'emergency' then 0 when 'complaint' then 1 else 2 end)`);
 
-export const OPEN_STATUSES: readonly HandoffStatus[] = ['waiting', 'offered', 'active'];
-
 /** Storage of agents' desk profiles and of handoffs. Plain reads and conditional writes; policy lives elsewhere. */
 export class HandoffStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    /** The queues a new agent serves. */
+    private readonly defaultQueues: readonly string[] = ['general'],
+  ) {}
 
-  /** The agent's profile, created with the defaults on first use (away, the general queue, capacity 3). */
+  /** The agent's profile, created with the defaults on first use (away, the default queues, capacity 3). */
   async profile(accountId: string, db: Db = this.db): Promise<AgentProfile | undefined> {
     await db
       .insertInto('agent_profiles')
-      .values({ account_id: accountId, queues: '["general"]', skills: '[]', languages: '["zh","en"]' })
+      .values({
+        account_id: accountId,
+        queues: JSON.stringify(this.defaultQueues),
+        skills: '[]',
+        languages: '["zh","en"]',
+      })
       .onConflict((oc) => oc.column('account_id').doNothing())
       .execute();
     return (await this.profiles(db, accountId))[0];

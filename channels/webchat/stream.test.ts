@@ -29,6 +29,7 @@ function harness(stored: number[]) {
       return { activities, watermark: activities.length ? Number(activities.at(-1)!.id.split('|')[1]) : watermark };
     },
     subscribe: (id: string, listener: Parameters<LocalActivityBus['subscribe']>[1]) => bus.subscribe(id, listener),
+    subscribeTyping: (id: string, listener: (from: unknown) => void) => bus.subscribeEvent(`typing:${id}`, listener),
   } as unknown as ConversationBroker;
   const frames: { activities: StoredActivity[]; watermark: string }[] = [];
   const socket = Object.assign(new EventEmitter(), {
@@ -50,7 +51,8 @@ function harness(stored: number[]) {
       watermark,
       logger: createLogger({ level: 'silent' }),
     });
-  return { start, socket, store, frames, sentSeqs, reads: () => reads };
+  const typing = (from: { id: string; name: string; role: string }) => bus.publishEvent('typing:c', from);
+  return { start, socket, store, frames, sentSeqs, typing, reads: () => reads };
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 40));
@@ -99,5 +101,17 @@ describe('streamActivities', () => {
     await h.store(1);
     await settle();
     expect(h.frames).toEqual([]);
+  });
+
+  it("shows an agent's typing as a typing activity, not the citizen's own, and stores nothing", async () => {
+    const h = harness([1]);
+    h.start(1);
+    await settle();
+    await h.typing({ id: 'u', name: '', role: 'user' });
+    await h.typing({ id: 'agent:wang', name: '王坐席', role: 'agent' });
+    await settle();
+    expect(h.frames).toHaveLength(1);
+    expect(h.frames[0]!.activities[0]).toMatchObject({ type: 'typing', from: { role: 'agent', name: '王坐席' } });
+    expect(h.frames[0]!.watermark).toBeUndefined();
   });
 });

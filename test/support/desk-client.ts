@@ -29,11 +29,6 @@ export class Citizen {
     return new Citizen(baseUrl, conversationId, token);
   }
 
-  /** The same conversation through another gateway instance. */
-  via(baseUrl: string): Citizen {
-    return new Citizen(baseUrl, this.conversationId, this.token);
-  }
-
   get bearer(): string {
     return this.token;
   }
@@ -76,11 +71,6 @@ export class DeskClient {
     });
     if (res.status !== 200) throw new Error(`sign-in of ${username} answered ${res.status}`);
     return new DeskClient(baseUrl, res.headers.get('set-cookie')!.split(';')[0]!);
-  }
-
-  /** The same session through another gateway instance (sessions live in the shared database). */
-  via(baseUrl: string): DeskClient {
-    return new DeskClient(baseUrl, this.cookie);
   }
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any

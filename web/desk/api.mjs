@@ -65,6 +65,7 @@ export const api = {
   consultCancel: (id) => handoff(id, 'consult/cancel'),
   note: (id, text) => handoff(id, 'notes', { text }),
   invite: (id, department) => handoff(id, 'invites', { department }),
+  conference: (id, department, agentPhone) => handoff(id, 'conference', { department, agentPhone }),
   handBack: (id) => handoff(id, 'hand-back'),
   close: (id, disposition, note) => handoff(id, 'close', note ? { disposition, note } : { disposition }),
   registerTicket: (id, ticket) => handoff(id, 'ticket', ticket),

@@ -4,7 +4,7 @@ import { h, replace } from '/console/dom.mjs';
 import { api } from './api.mjs';
 import { renderComposer, typingIndicator } from './composer.mjs';
 import { priorityBadge, renderContextCard } from './context-card.mjs';
-import { closeDialog, inviteDialog, transferDialog } from './dialogs.mjs';
+import { closeDialog, conferenceDialog, inviteDialog, transferDialog } from './dialogs.mjs';
 import { describeError, label, t } from './i18n.mjs';
 import { renderKnowledgePanel } from './knowledge.mjs';
 import { renderTicketForm } from './ticket-form.mjs';
@@ -91,7 +91,10 @@ export class Conversation {
       { class: 'action-bar', role: 'toolbar', 'aria-label': t('action.bar') },
       button(t('action.transfer'), 'secondary', () => this.transfer()),
       button(t('action.invite'), 'secondary', () =>
-        inviteDialog(view.handoff, { toast: this.toast, created: (invite) => view.card.addInvite(invite) }),
+        // A phone call brings the department in by a conference leg; text channels by an invite link.
+        view.handoff.channelId === 'voice'
+          ? conferenceDialog(view.handoff, { toast: this.toast })
+          : inviteDialog(view.handoff, { toast: this.toast, created: (invite) => view.card.addInvite(invite) }),
       ),
       button(t('action.handBack'), 'secondary', () => this.handBack()),
       button(t('action.close'), 'danger', () => this.closeConversation()),

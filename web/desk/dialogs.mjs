@@ -185,6 +185,36 @@ export function inviteDialog(handoff, { toast, created }) {
   });
 }
 
+const E164 = /^\+[1-9]\d{6,14}$/;
+
+/** Phone calls: dials the department (and, if given, the agent's own phone) into the call's conference. */
+export function conferenceDialog(handoff, { toast }) {
+  const department = h('input', {
+    name: 'department',
+    type: 'tel',
+    placeholder: '+8657188880000',
+    autocomplete: 'off',
+  });
+  const agent = h('input', { name: 'agentPhone', type: 'tel', placeholder: '+86…', autocomplete: 'off' });
+  return modal({
+    title: t('conference.title'),
+    body: [
+      field(t('conference.department'), department),
+      field(t('conference.agent'), agent),
+      h('p', { class: 'hint' }, t('conference.hint')),
+    ],
+    confirmLabel: t('conference.dial'),
+    confirm: async () => {
+      const number = department.value.trim();
+      const mine = agent.value.trim();
+      if (!E164.test(number) || (mine && !E164.test(mine))) throw new Error(t('conference.badNumber'));
+      const result = await api.conference(handoff.id, number, mine || undefined);
+      toast(t('conference.dialled'));
+      return result;
+    },
+  });
+}
+
 export const DISPOSITIONS = ['resolved', 'ticket', 'transferred_out', 'citizen_left', 'invalid'];
 
 /** Closes the conversation with a disposition. Resolves to the handoff, or null when cancelled. */
