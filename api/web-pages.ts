@@ -56,6 +56,7 @@ const strictPage =
       wildcard: false,
       decorateReply: false,
     });
+    if (indexPaths.length === 0) return;
     const indexHtml = await readFile(path.join(WEB_ROOT, name, 'index.html'));
     const sendIndex = (_: unknown, reply: FastifyReply) =>
       reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(indexHtml);
@@ -69,6 +70,8 @@ const strictPage =
 export const webPages: FastifyPluginAsync = async (app) => {
   await app.register(fastifyStatic, { root: path.join(WEB_ROOT, 'webchat'), prefix: '/webchat/', index: false });
   // The knowledge editors' console, the agent desk, and the page department staff join a conversation on.
+  // Modules and styles the staff pages share.
+  await app.register(strictPage('common', []));
   await app.register(strictPage('console', ['/console', '/console/']));
   await app.register(strictPage('desk', ['/desk', '/desk/']));
   await app.register(strictPage('join', ['/join/:token']));
