@@ -131,15 +131,23 @@ export const deskRoutes: FastifyPluginAsyncTypebox<DeskRoutesOptions> = async (a
     },
   );
 
-  for (const [path, summary, act] of [
-    ['accept', 'Take a conversation offered to me or waiting in my queue', handoffs.accept],
-    ['decline', 'Decline an offer', handoffs.decline],
-    ['hand-back', 'Give the conversation back to the bot (it asks about satisfaction)', handoffs.handBack],
-  ] as const) {
+  // The actions that take nothing but the handoff.
+  const actions: [string, string, (session: StaffSession, id: string) => Promise<unknown>][] = [
+    ['accept', 'Take a conversation offered to me or waiting in my queue', (s, id) => handoffs.accept(s, id)],
+    ['decline', 'Decline an offer', (s, id) => handoffs.decline(s, id)],
+    [
+      'hand-back',
+      'Give the conversation back to the bot (it asks about satisfaction)',
+      (s, id) => handoffs.handBack(s, id),
+    ],
+    ['consult/complete', 'Warm transfer: the consulted agent takes over', (s, id) => handoffs.endConsult(s, id, true)],
+    ['consult/cancel', 'Warm transfer: end the consultation', (s, id) => handoffs.endConsult(s, id, false)],
+  ];
+  for (const [path, summary, act] of actions) {
     app.post(
       `/handoffs/:id/${path}`,
       { schema: { tags, summary, params: Id, body: Empty }, preValidation: desk },
-      async (request) => act.call(handoffs, staffOf(request), request.params.id),
+      async (request) => act(staffOf(request), request.params.id),
     );
   }
 
@@ -185,19 +193,6 @@ export const deskRoutes: FastifyPluginAsyncTypebox<DeskRoutesOptions> = async (a
       preValidation: desk,
     },
     async (request) => handoffs.consult(staffOf(request), request.params.id, request.body.agent),
-  );
-  app.post(
-    '/handoffs/:id/consult/complete',
-    {
-      schema: { tags, summary: 'Warm transfer: the consulted agent takes over', params: Id, body: Empty },
-      preValidation: desk,
-    },
-    async (request) => handoffs.endConsult(staffOf(request), request.params.id, true),
-  );
-  app.post(
-    '/handoffs/:id/consult/cancel',
-    { schema: { tags, summary: 'Warm transfer: end the consultation', params: Id, body: Empty }, preValidation: desk },
-    async (request) => handoffs.endConsult(staffOf(request), request.params.id, false),
   );
   app.post(
     '/handoffs/:id/notes',

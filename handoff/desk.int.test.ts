@@ -61,6 +61,8 @@ describe('handoff and the agent desk', () => {
     // The citizen leaves a ticket instead: nobody is waiting any more.
     await gw.handoffs.ticketRegistered(citizen.conversationId, '12345-20261204-000001');
     expect((await gw.handoffs.store.get(handoff.id))?.status).toBe('closed');
+    await gw.handoffs.sweep();
+    expect(await gw.handoffs.store.openOf(citizen.conversationId)).toBeUndefined();
   });
 
   it('offers to the agent idle longest, relays both ways, and hands back to the bot', async () => {
@@ -73,9 +75,13 @@ describe('handoff and the agent desk', () => {
     expect((offer.handoff as { id: string }).id).toBe(handoff.id);
     expect(alice.messages.slice(mark).some((m) => m.type === 'offer')).toBe(false);
 
-    // Alice cannot take what is offered to Bob, nor read it.
+    // Alice cannot take what is offered to Bob, nor read it, nor follow it on her stream.
     expect((await alice.call('POST', `/handoffs/${handoff.id}/accept`, {})).status).toBe(409);
     expect((await alice.call('GET', `/handoffs/${handoff.id}`)).status).toBe(403);
+    alice.send({ type: 'watch', conversationId: citizen.conversationId, after: 0 });
+    await alice.next(
+      (m) => m.type === 'error' && m.code === 'E_FORBIDDEN' && m.conversationId === citizen.conversationId,
+    );
     await bob.ok('POST', `/handoffs/${handoff.id}/accept`, {});
 
     const card = await bob.ok('GET', `/handoffs/${handoff.id}`);

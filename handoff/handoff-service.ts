@@ -137,7 +137,10 @@ export class HandoffService implements HandoffHooks {
       { status: ['waiting'] },
       { status: 'closed', closed_at: sql`now()`, disposition: `ticket:${ticketNumber}` },
     );
-    if (closed) await this.changed();
+    if (!closed) return;
+    // The request is settled: the sweep must not raise it again.
+    await this.options.broker.setMode(conversationId, 'bot', { handoff: null });
+    await this.changed();
   }
 
   // ---- Routing ------------------------------------------------------------------------------------

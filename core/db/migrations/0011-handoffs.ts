@@ -48,6 +48,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   );
   await sql`create index handoffs_open on handoffs (status, queue) where status <> 'closed'`.execute(db);
 
+  // The handoff sweep looks for conversations whose state asks for a person: few among millions.
+  await sql`create index conversation_state_handoff on conversation_state (conversation_id) where state ? 'handoff'`.execute(
+    db,
+  );
+
   await db.schema
     .createTable('handoff_invites')
     .addColumn('id', 'text', (c) => c.primaryKey())
