@@ -37,6 +37,7 @@ import { CallRecords } from '../core/call-records.js';
 import { twilioVoiceRoutes, type TwilioVoiceOptions } from '../channels/voice/twilio-stream.js';
 import { DatabaseDeadLetters } from '../core/queue/dead-letters.js';
 import { requireStaff, staffAuth } from './staff-auth.js';
+import { staffRoutes } from './staff-routes.js';
 import { deskRoutes } from '../handoff/desk-routes.js';
 import { joinRoutes } from '../handoff/join-routes.js';
 import type { HandoffService } from '../handoff/handoff-service.js';
@@ -200,6 +201,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       guard: (roles) => requireStaff(deps.accounts, roles),
     });
     await app.register(joinRoutes, { prefix: '/api/join', handoffs: deps.handoffs, broker: deps.broker });
+    await app.register(staffRoutes, {
+      prefix: '/api/staff',
+      accounts: deps.accounts,
+      handoffs: deps.handoffs,
+      queues: config.handoff.queues,
+    });
     await app.register(webPages);
     if (deps.voice) await app.register(twilioVoiceRoutes, { ...deps.voice, publicUrl: config.publicUrl });
     if (deps.wechat) await app.register(wechatRoutes, { broker: deps.broker, ...deps.wechat });

@@ -97,6 +97,27 @@ export async function staffAuth(app: FastifyInstance, options: StaffAuthOptions)
     return reply.code(204).send();
   });
 
+  app.post(
+    '/api/auth/password',
+    {
+      schema: {
+        tags: ['staff'],
+        summary: 'Change my password (ends my other sessions)',
+        body: Type.Object({
+          current: Type.String({ minLength: 1, maxLength: 256 }),
+          password: Type.String({ minLength: 1, maxLength: 256 }),
+        }),
+      },
+      preValidation: requireStaff(options.accounts, STAFF_ROLES),
+      config: { rateLimit: { max: options.loginsPerMinute ?? 10, timeWindow: 60_000 } },
+    },
+    async (request, reply) => {
+      const { current, password } = request.body as { current: string; password: string };
+      await options.accounts.changePassword(request.staff!, tokenOf(request)!, current, password);
+      return reply.code(204).send();
+    },
+  );
+
   app.get(
     '/api/auth/me',
     {

@@ -103,6 +103,78 @@ export class StaffAccounts {
     return { id, username: input.username, displayName: input.displayName, roles: input.roles, disabled: false };
   }
 
+  /** Every account, by username. */
+  async list(): Promise<StaffAccount[]> {
+    const rows = await this.db.selectFrom('staff_accounts').selectAll().orderBy('username').execute();
+    return rows.map(accountOf);
+  }
+
+  /** An administrator changes an account's name, roles or whether it may sign in; disabling ends its sessions. */
+  async update(
+    actor: Actor,
+    username: string,
+    changes: { displayName?: string; roles?: StaffRole[]; disabled?: boolean },
+  ): Promise<StaffAccount> {
+    if (!actor.roles.includes('admin')) throw new AppError('E_FORBIDDEN', 'only an administrator may change staff');
+    const unknown = (changes.roles ?? []).filter((r) => !(STAFF_ROLES as readonly string[]).includes(r));
+    if (unknown.length) throw new AppError('E_VALIDATION', `unknown roles: ${unknown.join(', ')}`);
+    if (username === actor.name && (changes.disabled || (changes.roles && !changes.roles.includes('admin'))))
+      throw new AppError('E_CONFLICT', 'an administrator cannot disable themselves or drop their own admin role');
+    return this.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .updateTable('staff_accounts')
+        .set({
+          ...(changes.displayName !== undefined ? { display_name: changes.displayName } : {}),
+          ...(changes.roles ? { roles: JSON.stringify(changes.roles) } : {}),
+          ...(changes.disabled !== undefined ? { disabled: changes.disabled } : {}),
+          updated_at: sql`now()`,
+        })
+        .where('username', '=', username)
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) throw new AppError('E_NOT_FOUND', `no staff account ${username}`);
+      if (changes.disabled || changes.roles)
+        await trx.deleteFrom('staff_sessions').where('account_id', '=', row.id).execute();
+      await audit(trx, actor, {
+        action: 'staff.account.update',
+        targetType: 'staff_account',
+        targetId: username,
+        detail: changes,
+      });
+      return accountOf(row);
+    });
+  }
+
+  /** A staff member changes their own password (the current one proves it is them); other sessions end. */
+  async changePassword(session: StaffSession, token: string, current: string, next: string): Promise<void> {
+    checkPasswordPolicy(next);
+    const row = await this.db
+      .selectFrom('staff_accounts')
+      .select('password_hash')
+      .where('id', '=', session.account.id)
+      .executeTakeFirstOrThrow();
+    if (!(await verifyPassword(current, row.password_hash)))
+      throw new AppError('E_FORBIDDEN', 'The current password is wrong.');
+    const password_hash = await hashPassword(next);
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('staff_accounts')
+        .set({ password_hash, updated_at: sql`now()` })
+        .where('id', '=', session.account.id)
+        .execute();
+      await trx
+        .deleteFrom('staff_sessions')
+        .where('account_id', '=', session.account.id)
+        .where('token_hash', '<>', sha256(token))
+        .execute();
+      await audit(trx, session.actor, {
+        action: 'staff.password.change',
+        targetType: 'staff_account',
+        targetId: session.actor.name,
+      });
+    });
+  }
+
   /**
    * The first administrator, when there is no account at all. Returns the password when it made one up
    * (the caller shows it once), undefined when accounts exist already.

@@ -223,6 +223,28 @@ export class HandoffService implements HandoffHooks {
     return this.profile(session);
   }
 
+  /** A supervisor sets what an agent serves: queues, skills, languages, how many conversations at once. */
+  async configureAgent(
+    session: StaffSession,
+    username: string,
+    changes: Partial<{ queues: string[]; skills: string[]; languages: string[]; capacity: number }>,
+  ): Promise<AgentProfile> {
+    if (!isSupervisor(session)) throw new AppError('E_FORBIDDEN', 'Only a supervisor may configure agents.');
+    const agent = await this.agentNamed(username);
+    await this.options.db.transaction().execute(async (trx) => {
+      await this.store.configure(agent.accountId, changes, trx);
+      await audit(trx, session.actor, {
+        action: 'desk.agent.configure',
+        targetType: 'staff_account',
+        targetId: username,
+        detail: changes,
+      });
+    });
+    await this.route();
+    await this.changed();
+    return (await this.store.profile(agent.accountId))!;
+  }
+
   // ---- One handoff --------------------------------------------------------------------------------
 
   /** The handoff, if this staff member may see it: the agent it is offered to or owned by, the one consulted, or a supervisor. */
@@ -652,7 +674,12 @@ export class HandoffService implements HandoffHooks {
 
 /** What the bot knew when it asked for a person: the context card's draft and knowledge hits. */
 function contextOf(state: ConversationState): Record<string, unknown> {
+  const category = state.intake?.category ?? state.lastQuestion?.category;
+  // 01.05.03 -> category:01, category:01.05, category:01.05.03: an agent skilled in any of them is preferred.
+  const parts = category?.split('.') ?? [];
   return {
+    preferredSkills: parts.map((_, i) => `category:${parts.slice(0, i + 1).join('.')}`),
+    category: category ?? null,
     hits: state.seenHits ?? [],
     emergency: state.emergency ?? null,
     lastQuestion: state.lastQuestion?.text ?? null,

@@ -127,6 +127,24 @@ export class HandoffStore {
     }));
   }
 
+  async configure(
+    accountId: string,
+    changes: Partial<{ queues: string[]; skills: string[]; languages: string[]; capacity: number }>,
+    db: Db = this.db,
+  ): Promise<void> {
+    await db
+      .updateTable('agent_profiles')
+      .set({
+        ...(changes.queues ? { queues: JSON.stringify(changes.queues) } : {}),
+        ...(changes.skills ? { skills: JSON.stringify(changes.skills) } : {}),
+        ...(changes.languages ? { languages: JSON.stringify(changes.languages) } : {}),
+        ...(changes.capacity !== undefined ? { capacity: changes.capacity } : {}),
+        updated_at: sql`now()`,
+      })
+      .where('account_id', '=', accountId)
+      .execute();
+  }
+
   async setPresence(accountId: string, presence: Presence, db: Db = this.db): Promise<void> {
     await db
       .updateTable('agent_profiles')
@@ -184,6 +202,7 @@ export class HandoffStore {
     const rows = await db
       .selectFrom('handoffs')
       .select(['id', 'queue', 'priority', 'skills', 'language', 'queued_at', 'declined_by'])
+      .select(sql<string[] | null>`context->'preferredSkills'`.as('preferred'))
       .where('status', '=', 'waiting')
       .execute();
     return rows.map((r) => ({
@@ -194,6 +213,7 @@ export class HandoffStore {
       language: r.language,
       queuedAt: r.queued_at.getTime(),
       declinedBy: r.declined_by,
+      preferredSkills: r.preferred ?? [],
     }));
   }
 

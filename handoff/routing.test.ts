@@ -57,6 +57,14 @@ describe('handoff routing', () => {
     expect(canTake(agent('a', { skills: ['category:0301'] }), { ...housing, declinedBy: ['a'] })).toBe(false);
   });
 
+  it('prefers an agent with the category the bot recognised, and falls back to anyone who can take it', () => {
+    const housing = handoff('h', { preferredSkills: ['category:01', 'category:01.05'] });
+    const agents = [agent('idle', { idleSince: T - 60_000 }), agent('expert', { skills: ['category:01.05'] })];
+    expect(pickAgent(housing, agents)?.id).toBe('expert');
+    expect(pickAgent(housing, [agents[0]!])?.id).toBe('idle');
+    expect(pickAgent(handoff('x'), agents)?.id).toBe('idle');
+  });
+
   it('gives the handoff to the agent idle longest, then to the one with fewer conversations', () => {
     const agents = [
       agent('recent', { idleSince: T - 1_000 }),

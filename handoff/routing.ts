@@ -27,6 +27,11 @@ export interface WaitingHandoff {
   queuedAt: number;
   /** Agents who declined it: it goes to someone else. */
   declinedBy?: readonly string[];
+  /**
+   * Skills that make an agent the better choice, not a requirement (the category the bot recognised, e.g.
+   * `category:01` and `category:01.05`): an agent with any of them goes first, anyone else may take it.
+   */
+  preferredSkills?: readonly string[];
 }
 
 export interface AgentState {
@@ -79,16 +84,23 @@ export function canTake(agent: AgentState, handoff: WaitingHandoff): boolean {
   );
 }
 
-/** The agent who gets the handoff, or undefined when nobody can take it now. */
+/**
+ * The agent who gets the handoff, or undefined when nobody can take it now: among those who can, one with a
+ * preferred skill first, then the one idle longest (ties: fewer conversations, then by id).
+ */
 export function pickAgent(handoff: WaitingHandoff, agents: readonly AgentState[]): AgentState | undefined {
+  const preferred = (agent: AgentState) =>
+    handoff.preferredSkills?.some((skill) => agent.skills.includes(skill)) ? 0 : 1;
   let best: AgentState | undefined;
   for (const agent of agents) {
     if (!canTake(agent, handoff)) continue;
     if (
       !best ||
-      agent.idleSince < best.idleSince ||
-      (agent.idleSince === best.idleSince &&
-        (agent.active < best.active || (agent.active === best.active && agent.id < best.id)))
+      preferred(agent) < preferred(best) ||
+      (preferred(agent) === preferred(best) &&
+        (agent.idleSince < best.idleSince ||
+          (agent.idleSince === best.idleSince &&
+            (agent.active < best.active || (agent.active === best.active && agent.id < best.id)))))
     ) {
       best = agent;
     }
