@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, eventually, type TestGateway } from '../../test/support/gateway.js';
 import nock, { onlyLocalNetwork } from '../../test/support/nock.js';
 import { createStaff, signIn } from '../../test/support/staff.js';
+import { DeskClient } from '../../test/support/desk-client.js';
 import { smsSegments, smsText } from './twilio.js';
 
 /**
@@ -295,6 +296,34 @@ describe('SMS (Twilio-compatible)', () => {
     expect(await gw.delivery.recoverPending(0)).toBeGreaterThanOrEqual(1);
     await eventually(async () => ((await deliveries(phone))[0]?.delivery_status === 'sent' ? true : undefined));
     expect(sent).toEqual([expect.objectContaining({ To: phone, idempotency: row!.id })]);
+  });
+
+  it("sends an agent's messages by SMS while the agent has the conversation, and the bot stays silent", async () => {
+    provider();
+    const phone = '+8613700001111';
+    await createStaff(gw, 'sms-desk-agent', ['agent']);
+    const desk = await DeskClient.signIn(gw.url, 'sms-desk-agent');
+    await desk.ok('PUT', '/presence', { presence: 'available' });
+    expect((await inbound(phone, '转人工', 'SM-handoff-1')).status).toBe(200);
+    const offered = await eventually(async () => {
+      const { items } = await desk.ok('GET', '/handoffs?view=mine');
+      return items.find((h: { channelId: string }) => h.channelId === 'sms');
+    });
+    await desk.ok('POST', `/handoffs/${offered.id}/accept`, {});
+    await desk.ok('POST', `/handoffs/${offered.id}/messages`, { text: '您好，我是人工坐席，请问有什么可以帮您？' });
+    await eventually(() => (sent.some((m) => m.Body.includes('我是人工坐席')) ? true : undefined));
+    expect(sent.find((m) => m.Body.includes('我是人工坐席'))).toMatchObject({ To: phone });
+
+    sent.length = 0;
+    expect((await inbound(phone, '我家门口的路灯坏了', 'SM-handoff-2')).status).toBe(200);
+    const atDesk = await eventually(async () => {
+      const card = await desk.ok('GET', `/handoffs/${offered.id}`);
+      return card.transcript.some((a: { text?: string }) => a.text === '我家门口的路灯坏了') ? card : undefined;
+    });
+    expect(atDesk.handoff.status).toBe('active');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(sent).toEqual([]);
+    await desk.ok('POST', `/handoffs/${offered.id}/close`, { disposition: 'resolved' });
   });
 
   it('rejects a message without a sender number', async () => {
