@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestGateway, type TestGateway } from '../../test/support/gateway.js';
 import nock, { onlyLocalNetwork } from '../../test/support/nock.js';
 import { createStaff, STAFF_PASSWORD } from '../../test/support/staff.js';
+import { DeskClient } from '../../test/support/desk-client.js';
 import { splitWechatText } from './official-account.js';
 
 /**
@@ -90,6 +91,52 @@ const env = (passiveReplyMs: number) => ({
 });
 
 onlyLocalNetwork();
+
+describe('WeChat official account: while an agent has the conversation', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({ env: env(4000) });
+  });
+  afterAll(async () => gw?.cleanup());
+
+  it("answers the citizen's messages with `success` and sends the agent's through the customer-service API", async () => {
+    nock(API).get('/cgi-bin/token').query(true).reply(200, { access_token: 'TOKEN-A', expires_in: 7200 });
+    const sent: { touser: string; content: string }[] = [];
+    nock(API)
+      .post('/cgi-bin/message/custom/send')
+      .query(true)
+      .times(10)
+      .reply(200, async (request: Request) => {
+        const body = (await request.json()) as { touser: string; text: { content: string } };
+        sent.push({ touser: body.touser, content: body.text.content });
+        return { errcode: 0, errmsg: 'ok' };
+      });
+    await createStaff(gw, 'wechat-agent', ['agent']);
+    const desk = await DeskClient.signIn(gw.url, 'wechat-agent');
+    await desk.ok('PUT', '/presence', { presence: 'available' });
+    // The bot's answer to 转人工 is the passive reply; then the agent takes over.
+    const asked = await postXml(gw, textMessage('o-agent-1', '转人工', '6100000000000000001'), signedQuery());
+    expect(parse(await asked.text()).Content).toContain('转接人工坐席');
+    const handoff = await eventually(async () => {
+      const { items } = await desk.ok('GET', '/handoffs?view=mine');
+      return items.find((h: { channelId: string }) => h.channelId === 'wechat');
+    });
+    await desk.ok('POST', `/handoffs/${handoff.id}/accept`, {});
+    await desk.ok('POST', `/handoffs/${handoff.id}/messages`, { text: '您好，我是人工坐席小李。' });
+    await eventually(() => (sent.some((m) => m.content === '您好，我是人工坐席小李。') ? true : undefined));
+    expect(sent.find((m) => m.content === '您好，我是人工坐席小李。')?.touser).toBe('o-agent-1');
+
+    const said = await postXml(
+      gw,
+      textMessage('o-agent-1', '我家楼下的路灯坏了', '6100000000000000002'),
+      signedQuery(),
+    );
+    expect(await said.text()).toBe('success');
+    const card = await desk.ok('GET', `/handoffs/${handoff.id}`);
+    expect(card.transcript.map((a: { text?: string }) => a.text)).toContain('我家楼下的路灯坏了');
+    nock.cleanAll();
+  });
+});
 
 describe('WeChat official account: passive replies', () => {
   let gw: TestGateway;

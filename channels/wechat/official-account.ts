@@ -266,8 +266,10 @@ export const wechatRoutes: FastifyPluginAsync<WechatRoutesOptions> = async (app,
       const transcribeFor = awaitsTranscript(stored) ? { userId: `wechat:${openId}` } : undefined;
       if (mediaId) await options.media.queue({ activityId: stored.id, conversationId, mediaId, index, transcribeFor });
     }
-    // The transcript is answered, later, through the customer-service API.
+    // The transcript is answered, later, through the customer-service API; an agent's answer is no reply to
+    // this request either (the bot is silent while an agent has the conversation).
     if (awaitsTranscript(stored)) return nothing();
+    if ((await broker.getConversation(conversationId))?.mode === 'agent') return nothing();
     const replies = await awaitReplies(broker, conversationId, stored, settings.passiveReplyMs);
     const claimed = new Set(await delivery.claim(replies.map((r) => r.id)));
     const text = replies
