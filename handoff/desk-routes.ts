@@ -9,6 +9,8 @@ import { DEMAND_TYPES, type TicketStore } from '../tickets/ticket-store.js';
 import { summaryOf } from './handoff-store.js';
 import { isSupervisor, type HandoffService } from './handoff-service.js';
 import { deskStream } from './desk-stream.js';
+import { Invitations } from './invitations.js';
+import { Transfers } from './transfers.js';
 
 export interface DeskRoutesOptions {
   handoffs: HandoffService;
@@ -73,6 +75,8 @@ const staffOf = (request: FastifyRequest): StaffSession => request.staff!;
  */
 export const deskRoutes: FastifyPluginAsyncTypebox<DeskRoutesOptions> = async (app, options) => {
   const { handoffs, broker, tickets } = options;
+  const transfers = new Transfers(handoffs);
+  const invitations = new Invitations(handoffs);
   const desk = options.guard(DESK_ROLES);
 
   app.get('/me', { schema: { tags, summary: 'My desk profile and presence' }, preValidation: desk }, async (request) =>
@@ -113,7 +117,7 @@ export const deskRoutes: FastifyPluginAsyncTypebox<DeskRoutesOptions> = async (a
       const [page, state, invites, own] = await Promise.all([
         broker.activitiesAfter(conversationId, 0, 1000),
         broker.stateOf(conversationId),
-        handoffs.invitesOf(record.id),
+        invitations.invitesOf(record.id),
         record.citizen.id ? tickets.ticketsOfCitizen(record.citizen.id) : [],
       ]);
       await handoffs.auditAction(session, 'handoff.view', 'conversation', conversationId);
@@ -140,8 +144,8 @@ export const deskRoutes: FastifyPluginAsyncTypebox<DeskRoutesOptions> = async (a
       'Give the conversation back to the bot (it asks about satisfaction)',
       (s, id) => handoffs.handBack(s, id),
     ],
-    ['consult/complete', 'Warm transfer: the consulted agent takes over', (s, id) => handoffs.endConsult(s, id, true)],
-    ['consult/cancel', 'Warm transfer: end the consultation', (s, id) => handoffs.endConsult(s, id, false)],
+    ['consult/complete', 'Warm transfer: the consulted agent takes over', (s, id) => transfers.endConsult(s, id, true)],
+    ['consult/cancel', 'Warm transfer: end the consultation', (s, id) => transfers.endConsult(s, id, false)],
   ];
   for (const [path, summary, act] of actions) {
     app.post(
@@ -182,7 +186,7 @@ export const deskRoutes: FastifyPluginAsyncTypebox<DeskRoutesOptions> = async (a
       const { queue, agent, note } = request.body;
       if (!queue && !agent) throw new AppError('E_VALIDATION', 'Say which queue or agent to transfer to.');
       if (queue && !options.queues.includes(queue)) throw new AppError('E_VALIDATION', `No queue ${queue}.`);
-      return handoffs.transfer(staffOf(request), request.params.id, { queue, agent, note });
+      return transfers.transfer(staffOf(request), request.params.id, { queue, agent, note });
     },
   );
 
@@ -192,7 +196,7 @@ export const deskRoutes: FastifyPluginAsyncTypebox<DeskRoutesOptions> = async (a
       schema: { tags, summary: 'Warm transfer: consult another agent privately first', params: Id, body: Consult },
       preValidation: desk,
     },
-    async (request) => handoffs.consult(staffOf(request), request.params.id, request.body.agent),
+    async (request) => transfers.consult(staffOf(request), request.params.id, request.body.agent),
   );
   app.post(
     '/handoffs/:id/notes',
@@ -200,7 +204,7 @@ export const deskRoutes: FastifyPluginAsyncTypebox<DeskRoutesOptions> = async (a
       schema: { tags, summary: 'A private note to the agent consulted (or consulting)', params: Id, body: Text },
       preValidation: desk,
     },
-    async (request) => handoffs.note(staffOf(request), request.params.id, request.body.text),
+    async (request) => transfers.note(staffOf(request), request.params.id, request.body.text),
   );
 
   app.post(
@@ -210,7 +214,7 @@ export const deskRoutes: FastifyPluginAsyncTypebox<DeskRoutesOptions> = async (a
       preValidation: desk,
     },
     async (request) =>
-      handoffs.invite(staffOf(request), request.params.id, request.body.department, request.body.minutes),
+      invitations.invite(staffOf(request), request.params.id, request.body.department, request.body.minutes),
   );
 
   app.post(
@@ -229,7 +233,7 @@ export const deskRoutes: FastifyPluginAsyncTypebox<DeskRoutesOptions> = async (a
       preValidation: desk,
     },
     async (request) =>
-      handoffs.conferenceCall(staffOf(request), request.params.id, request.body.department, request.body.agentPhone),
+      invitations.conferenceCall(staffOf(request), request.params.id, request.body.department, request.body.agentPhone),
   );
 
   app.post(

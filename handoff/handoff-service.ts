@@ -1,4 +1,3 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { ConversationBroker, HandoffHooks } from '../assistant/broker.js';
 import type { Messages } from '../assistant/messages.js';
@@ -48,9 +47,6 @@ export interface HandoffServiceOptions {
   voice?: { telephony: TelephonyControl; calls: CallRecords };
 }
 
-/** An invite link's token: only its hash is stored. */
-const hashToken = (token: string) => createHash('sha256').update(token).digest('base64url');
-
 /** One routing round at a time across every instance (PostgreSQL advisory lock, held for the transaction). */
 const ROUTING_LOCK = 0x12345;
 
@@ -67,7 +63,7 @@ export class HandoffService implements HandoffHooks {
   readonly store: HandoffStore;
   private timer?: NodeJS.Timeout;
 
-  constructor(private readonly options: HandoffServiceOptions) {
+  constructor(readonly options: HandoffServiceOptions) {
     this.store = new HandoffStore(options.db, [options.entryQueue]);
   }
 
@@ -343,227 +339,13 @@ export class HandoffService implements HandoffHooks {
     });
   }
 
-  /** Cold transfer: to another queue, or offered straight to a named agent. */
-  async transfer(
-    session: StaffSession,
-    id: string,
-    to: { queue?: string; agent?: string; note?: string },
-  ): Promise<HandoffSummary> {
-    const { record } = await this.visible(session, id);
-    const owner = record.agentId === session.account.id && record.status === 'active';
-    if (!owner && !isSupervisor(session))
-      throw new AppError('E_FORBIDDEN', 'Only the agent who has the conversation, or a supervisor, may transfer it.');
-    const target = to.agent ? await this.agentNamed(to.agent) : undefined;
-    const moved = await this.options.db.transaction().execute(async (trx) => {
-      const ok = await this.store.update(
-        id,
-        { status: ['waiting', 'offered', 'active'], agentId: record.agentId },
-        target
-          ? {
-              status: 'offered',
-              agent_id: target.accountId,
-              offered_at: sql`now()`,
-              accepted_at: null,
-              consultant_id: null,
-              reason: 'transfer',
-            }
-          : {
-              status: 'waiting',
-              queue: to.queue ?? record.queue,
-              agent_id: null,
-              offered_at: null,
-              accepted_at: null,
-              consultant_id: null,
-              queued_at: sql`now()`,
-              reason: 'transfer',
-            },
-        trx,
-      );
-      if (ok) await this.audited(trx, session, 'handoff.transfer', record, { to });
-      return ok;
-    });
-    if (!moved) throw new AppError('E_CONFLICT', 'The conversation changed hands meanwhile.');
-    if (to.note) await this.addNote(id, session, to.note);
-    if (record.status === 'active') await this.options.broker.notify(record.conversationId, (t) => t.transferred);
-    if (target) await this.publish({ kind: 'offer', agentId: target.accountId, handoffId: id });
-    else await this.route();
-    await this.changed();
-    return summaryOf((await this.store.get(id))!);
-  }
-
-  /** Warm transfer, step 1: another agent looks at the conversation and talks with the owner privately. */
-  async consult(session: StaffSession, id: string, username: string): Promise<HandoffSummary> {
-    const record = await this.owned(session, id);
-    const target = await this.agentNamed(username);
-    if (target.accountId === session.account.id) throw new AppError('E_VALIDATION', 'Consult someone else.');
-    await this.options.db.transaction().execute(async (trx) => {
-      await this.store.update(id, { status: ['active'] }, { consultant_id: target.accountId }, trx);
-      await this.audited(trx, session, 'handoff.consult', record, { agent: username });
-    });
-    await this.publish({ kind: 'consult', agentId: target.accountId, handoffId: id });
-    await this.changed();
-    return summaryOf((await this.store.get(id))!);
-  }
-
-  /** Warm transfer, step 2: the consulted agent takes the conversation over (or the consultation ends). */
-  async endConsult(session: StaffSession, id: string, complete: boolean): Promise<HandoffSummary> {
-    const record = await this.owned(session, id);
-    if (!record.consultantId) throw new AppError('E_CONFLICT', 'Nobody is being consulted.');
-    const consultant = record.consultant!;
-    await this.options.db.transaction().execute(async (trx) => {
-      const ok = await this.store.update(
-        id,
-        { status: ['active'], agentId: session.account.id, consultantId: record.consultantId! },
-        complete
-          ? { agent_id: record.consultantId, consultant_id: null, accepted_at: sql`now()`, reason: 'transfer' }
-          : { consultant_id: null },
-        trx,
-      );
-      if (!ok) throw new AppError('E_CONFLICT', 'The conversation changed meanwhile.');
-      await this.audited(trx, session, complete ? 'handoff.consult.complete' : 'handoff.consult.cancel', record, {
-        agent: consultant.username,
-      });
-    });
-    if (complete) {
-      await this.options.broker.notify(record.conversationId, (t) => t.agentJoined(consultant.displayName), {
-        handoff: { joined: consultant.username },
-      });
-    }
-    await this.changed();
-    return summaryOf((await this.store.get(id))!);
-  }
-
-  /** A private note between the owner and the consulted agent (never shown to the citizen). */
-  async note(session: StaffSession, id: string, text: string): Promise<HandoffNote> {
-    const { record } = await this.visible(session, id);
-    const me = session.account.id;
-    if (record.agentId !== me && record.consultantId !== me)
-      throw new AppError('E_FORBIDDEN', 'Only the agents on this conversation may add notes.');
-    await audit(this.options.db, session.actor, this.entry('handoff.note', record));
-    return this.addNote(id, session, text);
-  }
-
-  private async addNote(id: string, session: StaffSession, text: string): Promise<HandoffNote> {
+  async addNote(id: string, session: StaffSession, text: string): Promise<HandoffNote> {
     const note: HandoffNote = { author: session.account.displayName, text, at: new Date().toISOString() };
     await this.store.update(id, {}, { notes: sql`notes || ${JSON.stringify([note])}::jsonb` });
     const record = (await this.store.get(id))!;
     const to = [record.agentId, record.consultantId].filter((x): x is string => !!x);
     await this.publish({ kind: 'note', handoffId: id, to, note });
     return note;
-  }
-
-  /** Three-party for text channels: a time-limited link for department staff to join the conversation. */
-  async invite(session: StaffSession, id: string, department: string, minutes = 120) {
-    const record = await this.owned(session, id);
-    const token = randomBytes(24).toString('base64url');
-    const inviteId = randomUUID();
-    const expiresAt = new Date(Date.now() + minutes * 60_000);
-    await this.options.db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('handoff_invites')
-        .values({
-          id: inviteId,
-          token_hash: hashToken(token),
-          handoff_id: id,
-          department,
-          created_by: session.actor.name,
-          expires_at: expiresAt,
-        })
-        .execute();
-      await this.audited(trx, session, 'handoff.invite', record, { department, minutes });
-    });
-    return { id: inviteId, department, url: `/join/${token}`, expiresAt: expiresAt.toISOString() };
-  }
-
-  async invitesOf(handoffId: string) {
-    const rows = await this.options.db
-      .selectFrom('handoff_invites')
-      .select(['id', 'department', 'expires_at', 'revoked_at', 'opened_at'])
-      .where('handoff_id', '=', handoffId)
-      .orderBy('created_at')
-      .execute();
-    return rows.map((r) => ({
-      id: r.id,
-      department: r.department,
-      expiresAt: r.expires_at.toISOString(),
-      opened: r.opened_at !== null,
-      revoked: r.revoked_at !== null || r.expires_at.getTime() < Date.now(),
-    }));
-  }
-
-  /** The invite a join-page token stands for, while it is valid and its handoff open. */
-  async invitation(token: string) {
-    const row = await this.options.db
-      .selectFrom('handoff_invites as i')
-      .innerJoin('handoffs as h', 'h.id', 'i.handoff_id')
-      .select(['i.id', 'i.department', 'i.expires_at', 'i.revoked_at', 'i.opened_at', 'h.conversation_id', 'h.status'])
-      .where('i.token_hash', '=', hashToken(token))
-      .executeTakeFirst();
-    if (!row) throw new AppError('E_NOT_FOUND', 'This invitation link is not valid.');
-    if (row.revoked_at || row.expires_at.getTime() < Date.now() || row.status === 'closed')
-      throw new AppError('E_GONE', 'This invitation link has expired.');
-    if (!row.opened_at) {
-      const first = await this.options.db
-        .updateTable('handoff_invites')
-        .set({ opened_at: sql`now()` })
-        .where('id', '=', row.id)
-        .where('opened_at', 'is', null)
-        .executeTakeFirst();
-      if (Number(first.numUpdatedRows) > 0)
-        await this.options.broker.notify(row.conversation_id, (t) => t.departmentJoined(row.department), {
-          handoff: { department: row.department },
-        });
-    }
-    return {
-      id: row.id,
-      department: row.department,
-      expiresAt: row.expires_at.toISOString(),
-      conversationId: row.conversation_id,
-    };
-  }
-
-  /** Department staff's message through an invitation. */
-  async departmentMessage(token: string, text: string, name?: string) {
-    const invite = await this.invitation(token);
-    const who = name?.trim() ? `${invite.department} · ${name.trim()}` : invite.department;
-    await audit(
-      this.options.db,
-      { name: `invite:${invite.id}`, roles: [] },
-      {
-        action: 'handoff.department.message',
-        targetType: 'conversation',
-        targetId: invite.conversationId,
-        detail: { department: invite.department },
-      },
-    );
-    return this.options.broker.post(invite.conversationId, {
-      from: { id: `department:${invite.id}`, name: who, role: 'department' },
-      text,
-      channelData: { handoff: { department: invite.department } },
-    });
-  }
-
-  /**
-   * Three-party on a phone call: the caller (wherever the call is now: with the bot or in the agents'
-   * queue) is moved into the conversation's conference and the department's number dialled in; the
-   * agent's own phone too, when given, so they stay on the call.
-   */
-  async conferenceCall(session: StaffSession, id: string, department: string, agentPhone?: string) {
-    const record = await this.owned(session, id);
-    const voice = this.options.voice;
-    if (!voice) throw new AppError('E_NOT_IMPLEMENTED', 'No call control is configured (VOICE_* settings).');
-    const call = await voice.calls.latestOf(record.conversationId);
-    if (!call || record.channelId !== 'voice')
-      throw new AppError('E_CONFLICT', 'This conversation is not a phone call.');
-    const ref = {
-      callId: call.id.slice(call.id.indexOf(':') + 1),
-      conversationId: record.conversationId,
-      caller: call.caller ?? undefined,
-    };
-    const result = await voice.telephony.conference(ref, department, { agent: agentPhone });
-    await voice.calls.setOutcome(call.id, 'conference');
-    await this.auditAction(session, 'handoff.conference', 'conversation', record.conversationId);
-    return result;
   }
 
   /** Back to the bot, which asks how satisfied the citizen was. */
@@ -629,7 +411,7 @@ export class HandoffService implements HandoffHooks {
     await audit(this.options.db, session.actor, { action, targetType, targetId });
   }
 
-  private async agentNamed(username: string): Promise<AgentProfile> {
+  async agentNamed(username: string): Promise<AgentProfile> {
     const account = await this.options.db
       .selectFrom('staff_accounts')
       .select('id')
@@ -642,7 +424,7 @@ export class HandoffService implements HandoffHooks {
     return profile;
   }
 
-  private entry(action: string, record: HandoffRecord, detail: Record<string, unknown> = {}) {
+  entry(action: string, record: HandoffRecord, detail: Record<string, unknown> = {}) {
     return {
       action,
       targetType: 'conversation',
@@ -651,7 +433,7 @@ export class HandoffService implements HandoffHooks {
     };
   }
 
-  private audited(
+  audited(
     trx: Kysely<Database>,
     session: StaffSession,
     action: string,
@@ -661,13 +443,13 @@ export class HandoffService implements HandoffHooks {
     return audit(trx, session.actor, this.entry(action, record, detail));
   }
 
-  private async publish(event: DeskEvent): Promise<void> {
+  async publish(event: DeskEvent): Promise<void> {
     await this.options.bus.publishEvent(DESK_TOPIC, event).catch((error: unknown) => {
       this.options.logger.warn({ err: error }, 'could not tell the desks; they catch up on their next refresh');
     });
   }
 
-  private changed(): Promise<void> {
+  changed(): Promise<void> {
     return this.publish({ kind: 'changed' });
   }
 }

@@ -4,6 +4,7 @@ import type { WebSocket } from 'ws';
 import type { ConversationBroker } from '../assistant/broker.js';
 import { followConversation } from '../channels/follow-conversation.js';
 import type { HandoffService } from './handoff-service.js';
+import { Invitations } from './invitations.js';
 
 export interface JoinRoutesOptions {
   handoffs: HandoffService;
@@ -27,11 +28,12 @@ export const joinRoutes: FastifyPluginAsyncTypebox<JoinRoutesOptions> = async (
   app,
   { handoffs, broker, messagesPerMinute },
 ) => {
+  const invitations = new Invitations(handoffs);
   app.get(
     '/:token',
     { schema: { tags, summary: 'An invitation: the department and the conversation so far', params: Token } },
     async (request) => {
-      const invite = await handoffs.invitation(request.params.token);
+      const invite = await invitations.invitation(request.params.token);
       const [page, citizen] = await Promise.all([
         broker.activitiesAfter(invite.conversationId, 0, 1000),
         broker.citizenOf(invite.conversationId),
@@ -58,7 +60,7 @@ export const joinRoutes: FastifyPluginAsyncTypebox<JoinRoutesOptions> = async (
       },
     },
     async (request) => {
-      const stored = await handoffs.departmentMessage(request.params.token, request.body.text, request.body.name);
+      const stored = await invitations.departmentMessage(request.params.token, request.body.text, request.body.name);
       return { id: stored.id };
     },
   );
@@ -69,7 +71,7 @@ export const joinRoutes: FastifyPluginAsyncTypebox<JoinRoutesOptions> = async (
     async (socket: WebSocket, request: FastifyRequest) => {
       let invite;
       try {
-        invite = await handoffs.invitation((request.params as { token: string }).token);
+        invite = await invitations.invitation((request.params as { token: string }).token);
       } catch {
         return socket.close(1008, 'invitation not valid');
       }
