@@ -94,7 +94,13 @@ describe.skipIf(chromiumMissing)('knowledge console in Chromium', () => {
   }, 90_000);
 
   it('serves the console with a strict CSP, no inline script and no innerHTML, beside the web chat', async () => {
-    for (const path of ['/console', '/console/console.mjs', '/console/console.css']) {
+    for (const path of [
+      '/console',
+      '/console/console.mjs',
+      '/console/console.css',
+      '/common/dom.mjs',
+      '/common/base.css',
+    ]) {
       const response = await fetch(`${gw.url}${path}`);
       expect(response.status).toBe(200);
       const csp = response.headers.get('content-security-policy') ?? '';
@@ -110,10 +116,12 @@ describe.skipIf(chromiumMissing)('knowledge console in Chromium', () => {
     expect((await fetch(`${gw.url}/`)).status).toBe(200);
     const html = await (await fetch(`${gw.url}/console`)).text();
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
-    for (const file of await readdir('web/console'))
-      expect(await readFile(`web/console/${file}`, 'utf8'), file).not.toMatch(
-        /\.(innerHTML|outerHTML)\b|insertAdjacentHTML|document\.write/,
-      );
+    // The console's own files and those it shares with the desk and the join page.
+    for (const dir of ['web/console', 'web/common'])
+      for (const file of await readdir(dir))
+        expect(await readFile(`${dir}/${file}`, 'utf8'), file).not.toMatch(
+          /\.(innerHTML|outerHTML)\b|insertAdjacentHTML|document\.write/,
+        );
   });
 
   it('signs in after a wrong password and shows the user, roles and the articles', async () => {

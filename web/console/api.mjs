@@ -1,54 +1,15 @@
-/* global fetch, URLSearchParams */
-// The knowledge API and staff sign-in, as the console uses them. Errors arrive as
-// `{ error: { code, message } }`; they become ApiError with the HTTP status, code and server message.
+/* global URLSearchParams */
+// The knowledge API as the console uses it, and staff sign-in (the requests and their errors are shared with
+// the desk: /common/request.mjs).
+import { auth, request } from '/common/request.mjs';
 
-export class ApiError extends Error {
-  constructor(status, code, message) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
-}
-
-let unauthorized = () => {};
-/** Called when a signed-in request answers 401: the session expired or was ended elsewhere. */
-export function onUnauthorized(handler) {
-  unauthorized = handler;
-}
-
-async function request(method, path, body, { signIn = false } = {}) {
-  const headers = { accept: 'application/json' };
-  const init = { method, headers, credentials: 'same-origin' };
-  // The server refuses mutating requests without JSON: it is part of its CSRF defence.
-  if (body !== undefined) {
-    headers['content-type'] = 'application/json';
-    init.body = JSON.stringify(body);
-  }
-  let response;
-  try {
-    response = await fetch(path, init);
-  } catch {
-    throw new ApiError(0, 'E_NETWORK', '');
-  }
-  if (response.status === 204) return null;
-  const data = await response.json().catch(() => null);
-  if (response.ok) return data;
-  const error = new ApiError(
-    response.status,
-    data?.error?.code ?? 'E_HTTP',
-    data?.error?.message ?? response.statusText,
-  );
-  if (response.status === 401 && !signIn) unauthorized(error);
-  throw error;
-}
+export { ApiError, onUnauthorized } from '/common/request.mjs';
 
 const K = '/api/knowledge';
 const enc = encodeURIComponent;
 
 export const api = {
-  me: () => request('GET', '/api/auth/me', undefined, { signIn: true }),
-  login: (username, password) => request('POST', '/api/auth/login', { username, password }, { signIn: true }),
-  logout: () => request('POST', '/api/auth/logout', undefined, { signIn: true }),
+  ...auth,
 
   categories: () => request('GET', `${K}/categories`),
   list(filter) {

@@ -1,5 +1,5 @@
 // The article's fields as a form, with client-side checks and a live preview of what citizens see.
-import { h, field, replace, safeUrl, uid } from './dom.mjs';
+import { h, field, replace, safeUrl, uid } from '/common/dom.mjs';
 import { t } from './i18n.mjs';
 import { knownRegions } from './article-list.mjs';
 

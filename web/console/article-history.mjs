@@ -1,7 +1,7 @@
 // An article's revisions (pick two to compare field by field) and its audit trail.
+import { h, replace } from '/common/dom.mjs';
 import { api } from './api.mjs';
 import { revisionBadge } from './badges.mjs';
-import { h, replace } from './dom.mjs';
 import { describeError, fieldName, formatDateTime, t } from './i18n.mjs';
 
 export function renderRevisions(body, id, revisions) {

@@ -1,6 +1,6 @@
 // The article list: search, filters, pagination, status badges. Filters survive leaving the list.
+import { h, field, replace } from '/common/dom.mjs';
 import { api, may } from './api.mjs';
-import { h, field, replace } from './dom.mjs';
 import { describeError, formatDateTime, t } from './i18n.mjs';
 import { statusBadges } from './badges.mjs';
 

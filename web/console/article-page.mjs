@@ -1,12 +1,12 @@
 // One article: its content (edit, preview, the review workflow), its revisions and its audit trail.
 // A published article keeps answering while its next revision is drafted and reviewed: the form edits
 // that open revision (`pending`) when there is one, the live content otherwise.
+import { h, replace } from '/common/dom.mjs';
 import { api, ApiError, may } from './api.mjs';
 import { articleForm, newArticleDefaults } from './article-form.mjs';
 import { renderAudit, renderRevisions } from './article-history.mjs';
 import { statusBadges } from './badges.mjs';
 import { confirmDialog } from './dialog.mjs';
-import { h, replace } from './dom.mjs';
 import { describeError, formatDateTime, getLocale, t } from './i18n.mjs';
 
 export async function renderArticlePage(view, ctx, id, tab) {

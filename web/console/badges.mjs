@@ -1,5 +1,5 @@
 // Status badges: the article's status, and a second badge when a published article has an open revision.
-import { h } from './dom.mjs';
+import { h } from '/common/dom.mjs';
 import { t } from './i18n.mjs';
 
 export function statusBadges(status, pending) {

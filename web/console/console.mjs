@@ -1,10 +1,12 @@
 /* global document, window, location, history, setTimeout, clearTimeout */
 // The knowledge editors' console: sign-in, the shell (header, navigation) and a small hash router.
+import { h, replace } from '/common/dom.mjs';
+import { staffHeader } from '/common/header.mjs';
+import { renderSignIn } from '/common/sign-in.mjs';
 import { api, ApiError, onUnauthorized } from './api.mjs';
 import { renderArticleList } from './article-list.mjs';
 import { renderArticlePage, renderNewArticle } from './article-page.mjs';
 import { confirmDialog } from './dialog.mjs';
-import { h, field, replace } from './dom.mjs';
 import { describeError, getLocale, roleName, setLocale, t } from './i18n.mjs';
 import { renderSynonyms } from './synonyms.mjs';
 import { renderTryQuestion } from './try-question.mjs';
@@ -36,43 +38,15 @@ let currentHash = location.hash;
 
 function showSignIn(notice) {
   ctx.session = null;
-  const username = h('input', { name: 'username', autocomplete: 'username', required: true });
-  const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });
-  const error = h('p', { class: 'form-error', role: 'alert' }, notice ?? '');
-  const button = h('button', { type: 'submit', class: 'primary' }, t('signIn.submit'));
-  const form = h(
-    'form',
-    {
-      class: 'signin-card',
-      'aria-labelledby': 'signin-title',
-      onsubmit: async (event) => {
-        event.preventDefault();
-        error.textContent = '';
-        button.disabled = true;
-        try {
-          await api.login(username.value.trim(), password.value);
-          password.value = '';
-          await showApp();
-        } catch (e) {
-          error.textContent = e instanceof ApiError && e.status === 401 ? t('signIn.wrong') : describeError(e);
-          password.select();
-        } finally {
-          button.disabled = false;
-        }
-      },
-    },
-    h('div', { class: 'signin-brand' }, h('span', { class: 'logo' }, '12345'), h('span', {}, t('app.hotline'))),
-    h('h1', { id: 'signin-title' }, t('signIn.title')),
-    field(t('signIn.username'), username),
-    field(t('signIn.password'), password),
-    error,
-    button,
-    h('p', { class: 'hint' }, t('signIn.help')),
-  );
-  replace(app, h('main', { class: 'signin', id: 'view' }, form, localeToggle()));
-  app.removeAttribute('aria-busy');
-  document.title = `${t('signIn.title')} · ${t('app.title')}`;
-  username.focus();
+  renderSignIn(app, {
+    t,
+    describeError,
+    signedIn: showApp,
+    notice,
+    help: t('signIn.help'),
+    after: localeToggle(),
+    markRequired: true,
+  });
 }
 
 function localeToggle() {
@@ -117,15 +91,8 @@ function renderShell() {
   view = h('main', { id: 'view', tabindex: '-1' });
   replace(
     app,
-    h(
-      'header',
-      { class: 'topbar' },
-      h(
-        'div',
-        { class: 'brand' },
-        h('span', { class: 'logo', 'aria-hidden': 'true' }, '12345'),
-        h('span', { class: 'brand-text' }, h('strong', {}, t('app.title')), h('small', {}, t('app.hotline'))),
-      ),
+    staffHeader(
+      t,
       h(
         'nav',
         { 'aria-label': t('nav.label') },

@@ -1,6 +1,6 @@
 /* global document */
 // Modal confirmations built on <dialog> (focus is trapped, Esc cancels): never window.confirm/prompt.
-import { h, field } from './dom.mjs';
+import { h, field } from '/common/dom.mjs';
 import { t } from './i18n.mjs';
 
 /**

@@ -1,5 +1,7 @@
 /* global document, localStorage */
-// Every string the console shows, in Simplified Chinese (the default) and English.
+// Every string the console shows, in Simplified Chinese (the default) and English, chosen in the console and
+// remembered in the browser.
+import { localized, SIGN_IN_ZH } from '/common/i18n.mjs';
 
 const zh = {
   'app.title': '知识库管理',
@@ -17,12 +19,7 @@ const zh = {
   'role.supervisor': '班长',
   'role.admin': '管理员',
   'signIn.title': '工作人员登录',
-  'signIn.username': '用户名',
-  'signIn.password': '密码',
-  'signIn.submit': '登录',
-  'signIn.wrong': '用户名或密码错误，请重新输入。',
-  'signIn.expired': '登录已过期，请重新登录。',
-  'signIn.signedOut': '您已退出登录。',
+  ...SIGN_IN_ZH,
   'signIn.help': '账号由系统管理员分配。忘记密码请联系管理员。',
   'leave.title': '放弃未保存的修改？',
   'leave.message': '当前页面有尚未保存的修改，离开后这些修改将丢失。',
@@ -477,34 +474,11 @@ export function setLocale(next) {
 }
 document.documentElement.lang = locale;
 
-/** The string for `key` with `{name}` placeholders filled; `fallback` (or the key) when there is none. */
-export function t(key, params = {}, fallback = key) {
-  const text = STRINGS[locale][key] ?? zh[key] ?? fallback;
-  return text.replace(/\{(\w+)\}/g, (match, name) => (name in params ? String(params[name]) : match));
-}
+const i18n = localized(STRINGS, getLocale);
+export const { t, describeError } = i18n;
 
 export const roleName = (role) => t(`role.${role}`, {}, role);
 export const fieldName = (name) => t(`field.${name}`, {}, name);
 
-export function formatDateTime(value) {
-  if (!value) return '—';
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) return String(value);
-  return new Intl.DateTimeFormat(locale, {
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  }).format(date);
-}
-
-/** An API error as a sentence: what kind of refusal, then the server's own message. */
-export function describeError(error) {
-  if (error?.code === 'E_NETWORK') return t('error.network');
-  if (!error?.status) return error?.message ?? String(error);
-  const kind = t(`error.${error.status}`, {}, t('error.other'));
-  const sep = locale === 'en' ? ': ' : '：';
-  return error.message ? `${kind}${sep}${error.message}` : kind;
-}
+/** With the year: the console shows dates of articles that last for years. */
+export const formatDateTime = (value) => i18n.formatDateTime(value, { year: true });

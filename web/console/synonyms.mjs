@@ -1,6 +1,6 @@
 // The synonym dictionary: one group per line, terms separated by spaces or 、. The server validates.
+import { h, field, replace } from '/common/dom.mjs';
 import { api, may } from './api.mjs';
-import { h, field, replace } from './dom.mjs';
 import { describeError, t } from './i18n.mjs';
 
 const parse = (text) =>

@@ -1,7 +1,7 @@
 // "Try a question": what the assistant's search finds for a citizen's wording, with scores.
+import { h, field, replace } from '/common/dom.mjs';
 import { api } from './api.mjs';
 import { knownRegions } from './article-list.mjs';
-import { h, field, replace } from './dom.mjs';
 import { describeError, t } from './i18n.mjs';
 
 let last = { q: '', region: '' };

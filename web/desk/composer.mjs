@@ -1,7 +1,7 @@
 /* global setTimeout, clearTimeout */
 // The reply box (Enter sends, Shift+Enter is a new line; typing is signalled at most every 2 s) and the
 // typing indicator for the other party.
-import { h, field } from '/console/dom.mjs';
+import { h, enterSubmits, field, submitText } from '/common/dom.mjs';
 import { describeError, t } from './i18n.mjs';
 
 const TYPING_EVERY = 2000;
@@ -17,33 +17,22 @@ export function renderComposer({ send, typing, toast }) {
     'form',
     {
       class: 'composer',
-      onsubmit: async (event) => {
-        event.preventDefault();
-        const text = textarea.value.trim();
-        if (!text || button.disabled) return;
-        button.disabled = true;
+      onsubmit: submitText(textarea, button, async (text) => {
         try {
           await send(text);
           textarea.value = '';
           lastTyping = 0;
         } catch (e) {
           toast(describeError(e));
-        } finally {
-          button.disabled = false;
-          textarea.focus();
         }
-      },
+        textarea.focus();
+      }),
     },
     field(t('conv.reply'), textarea, { hint: t('conv.replyHint'), wide: true }),
     h('div', { class: 'composer-actions' }, button),
   );
 
-  textarea.addEventListener('keydown', (event) => {
-    // An IME composing Chinese confirms its candidate with Enter: that Enter is not a send.
-    if (event.key !== 'Enter' || event.shiftKey || event.isComposing || event.keyCode === 229) return;
-    event.preventDefault();
-    form.requestSubmit();
-  });
+  enterSubmits(textarea, form);
   textarea.addEventListener('input', () => {
     const now = Date.now();
     if (!textarea.value.trim() || now - lastTyping < TYPING_EVERY) return;

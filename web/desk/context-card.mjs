@@ -1,6 +1,6 @@
 // The context card: why the citizen came to an agent, what the assistant already found out (ticket draft,
 // knowledge hits), the citizen's earlier tickets, private notes and department invites.
-import { h, field, replace } from '/console/dom.mjs';
+import { h, field, replace, submitText } from '/common/dom.mjs';
 import { api } from './api.mjs';
 import { describeError, formatDateTime, label, t } from './i18n.mjs';
 
@@ -137,20 +137,14 @@ export function renderContextCard(card, { canNote, toast }) {
       'form',
       {
         class: 'note-form',
-        onsubmit: async (event) => {
-          event.preventDefault();
-          const text = input.value.trim();
-          if (!text) return;
-          button.disabled = true;
+        onsubmit: submitText(input, button, async (text) => {
           try {
             addNote(await api.note(handoff.id, text));
             input.value = '';
           } catch (e) {
             toast(describeError(e));
-          } finally {
-            button.disabled = false;
           }
-        },
+        }),
       },
       field(t('card.noteInput'), input),
       button,

@@ -1,6 +1,6 @@
 // The open conversation: header, transcript with live updates, reply box and actions in the main
 // column; context card, knowledge search and ticket form in the right column.
-import { h, replace } from '/console/dom.mjs';
+import { h, replace } from '/common/dom.mjs';
 import { api } from './api.mjs';
 import { renderComposer, typingIndicator } from './composer.mjs';
 import { priorityBadge, renderContextCard } from './context-card.mjs';

@@ -1,7 +1,9 @@
 /* global document, setTimeout, clearTimeout, setInterval, clearInterval */
 // The agent desk: sign-in, the shell (header with presence, tabs), the lists, the open conversation, the
 // supervisor view, and the live connection that keeps them current.
-import { h, field, replace } from '/console/dom.mjs';
+import { h, field, replace } from '/common/dom.mjs';
+import { staffHeader } from '/common/header.mjs';
+import { renderSignIn } from '/common/sign-in.mjs';
 import { api, ApiError, DESK_ROLES, SUPERVISOR_ROLES, hasRole, onUnauthorized } from './api.mjs';
 import { Conversation } from './conversation.mjs';
 import { describeError, t } from './i18n.mjs';
@@ -35,45 +37,7 @@ function teardown() {
 
 function showSignIn(notice) {
   teardown();
-  // Marked required after their fields are built: the label's text stays exactly the field's name.
-  const username = h('input', { name: 'username', autocomplete: 'username' });
-  const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password' });
-  const error = h('p', { class: 'form-error', role: 'alert' }, notice ?? '');
-  const button = h('button', { type: 'submit', class: 'primary' }, t('signIn.submit'));
-  const form = h(
-    'form',
-    {
-      class: 'signin-card',
-      'aria-labelledby': 'signin-title',
-      onsubmit: async (event) => {
-        event.preventDefault();
-        error.textContent = '';
-        button.disabled = true;
-        try {
-          await api.login(username.value.trim(), password.value);
-          password.value = '';
-          await boot();
-        } catch (e) {
-          error.textContent = e instanceof ApiError && e.status === 401 ? t('signIn.wrong') : describeError(e);
-          password.select();
-        } finally {
-          button.disabled = false;
-        }
-      },
-    },
-    h('div', { class: 'signin-brand' }, h('span', { class: 'logo' }, '12345'), h('span', {}, t('app.hotline'))),
-    h('h1', { id: 'signin-title' }, t('signIn.title')),
-    field(t('signIn.username'), username),
-    field(t('signIn.password'), password),
-    error,
-    button,
-  );
-  username.required = true;
-  password.required = true;
-  replace(app, h('main', { class: 'signin', id: 'view' }, form));
-  app.removeAttribute('aria-busy');
-  document.title = `${t('signIn.title')} · ${t('app.title')}`;
-  username.focus();
+  renderSignIn(app, { t, describeError, signedIn: boot, notice });
 }
 
 async function signOut() {
@@ -211,15 +175,8 @@ function renderDesk(me) {
 
   replace(
     app,
-    h(
-      'header',
-      { class: 'topbar' },
-      h(
-        'div',
-        { class: 'brand' },
-        h('span', { class: 'logo', 'aria-hidden': 'true' }, '12345'),
-        h('span', { class: 'brand-text' }, h('strong', {}, t('app.title')), h('small', {}, t('app.hotline'))),
-      ),
+    staffHeader(
+      t,
       supervisor ? h('div', { class: 'tabs', role: 'group', 'aria-label': t('tab.label') }, Object.values(tabs)) : null,
       h(
         'div',

@@ -1,7 +1,7 @@
 /* global document, location, navigator */
 // The conversation's modal dialogs (<dialog>: focus is trapped, Esc cancels): transfer or consult,
 // invite a department, close with a disposition.
-import { h, field, uid } from '/console/dom.mjs';
+import { h, field, uid } from '/common/dom.mjs';
 import { api } from './api.mjs';
 import { describeError, formatDateTime, label, t } from './i18n.mjs';
 

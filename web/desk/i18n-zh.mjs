@@ -1,15 +1,11 @@
 // The desk's strings in Simplified Chinese: the default, and the fallback for any missing English key.
+import { SIGN_IN_ZH } from '/common/i18n.mjs';
 
 export const zh = {
   'app.title': '坐席工作台',
   'app.hotline': '12345 政务服务便民热线',
   'signIn.title': '坐席登录',
-  'signIn.username': '用户名',
-  'signIn.password': '密码',
-  'signIn.submit': '登录',
-  'signIn.wrong': '用户名或密码错误，请重新输入。',
-  'signIn.expired': '登录已过期，请重新登录。',
-  'signIn.signedOut': '您已退出登录。',
+  ...SIGN_IN_ZH,
   'signIn.noRole': '您的账号没有使用坐席工作台的权限。',
   'user.presence': '状态',
   'user.signOut': '退出',

@@ -1,6 +1,6 @@
 // Knowledge search for the agent: approved answers, each with a button that puts the answer into the
 // reply box (the agent still reads and sends it).
-import { h, field, replace } from '/console/dom.mjs';
+import { h, field, replace, submitText } from '/common/dom.mjs';
 import { api } from './api.mjs';
 import { score } from './context-card.mjs';
 import { describeError, t } from './i18n.mjs';
@@ -37,11 +37,7 @@ export function renderKnowledgePanel({ insert }) {
     {
       class: 'kb-form',
       role: 'search',
-      onsubmit: async (event) => {
-        event.preventDefault();
-        const q = input.value.trim();
-        if (!q) return;
-        button.disabled = true;
+      onsubmit: submitText(input, button, async (q) => {
         results.setAttribute('aria-busy', 'true');
         try {
           const data = await api.knowledge(q);
@@ -53,10 +49,9 @@ export function renderKnowledgePanel({ insert }) {
         } catch (e) {
           replace(results, h('p', { class: 'form-error', role: 'alert' }, describeError(e)));
         } finally {
-          button.disabled = false;
           results.removeAttribute('aria-busy');
         }
-      },
+      }),
     },
     field(t('kb.query'), input, { after: button }),
   );

@@ -1,6 +1,6 @@
 // The left column: handoffs offered to me and my conversations (我的会话), and the queues I serve (待接入).
 // Offered handoffs carry 接入/拒绝, waiting ones 接入 (pull); each handoff's buttons appear once only.
-import { h, replace } from '/console/dom.mjs';
+import { h, replace } from '/common/dom.mjs';
 import { priorityBadge } from './context-card.mjs';
 import { formatDuration, label, t } from './i18n.mjs';
 

@@ -1,7 +1,7 @@
 /* global setInterval, clearInterval */
 // The supervisor view (班长视图): queues, agents and live conversations, refreshed every 5 s and whenever
 // the handoffs change. A live conversation opens read-only.
-import { h, replace } from '/console/dom.mjs';
+import { h, replace } from '/common/dom.mjs';
 import { api } from './api.mjs';
 import { priorityBadge } from './context-card.mjs';
 import { describeError, formatDuration, formatTime, label, t } from './i18n.mjs';

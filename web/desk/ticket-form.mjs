@@ -1,6 +1,6 @@
 // The ticket (工单) form: prefilled from what the assistant drafted, registered by the agent, then
 // dispatched to the department that handles its category.
-import { h, field, replace } from '/console/dom.mjs';
+import { h, field, replace } from '/common/dom.mjs';
 import { api } from './api.mjs';
 import { describeError, formatDateTime, label, t } from './i18n.mjs';
 

@@ -1,6 +1,6 @@
 // A conversation's transcript: messages from the citizen, the assistant, agents and department staff,
 // deduplicated by activity id and kept in sequence order. Every text is a text node, never markup.
-import { h } from '/console/dom.mjs';
+import { h } from '/common/dom.mjs';
 import { formatTime, t } from './i18n.mjs';
 import { seqOf } from './stream.mjs';
 

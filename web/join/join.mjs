@@ -1,7 +1,10 @@
-/* global document, location, fetch, navigator, localStorage, WebSocket, setTimeout, clearTimeout, Node */
+/* global document, location, localStorage, WebSocket, setTimeout, clearTimeout */
 // The department invite page (/join/<token>): staff of a department join a citizen's conversation with the
 // agent. No staff session: the token in the address is the credential. Every text from the conversation
 // becomes a text node, never markup.
+import { h, enterSubmits, field, submitText } from '/common/dom.mjs';
+import { browserLocale, localized } from '/common/i18n.mjs';
+import { request } from '/common/request.mjs';
 
 const zh = {
   title: '三方通话',
@@ -51,66 +54,19 @@ const en = {
   'from.department': 'Department',
   attachment: 'Attachment',
 };
-const locale = /^en\b/i.test(navigator.language ?? '') ? 'en' : 'zh-CN';
+const locale = browserLocale();
 document.documentElement.lang = locale;
-const t = (key) => (locale === 'en' ? en : zh)[key] ?? zh[key] ?? key;
-
-function h(tag, props = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key === 'class') el.className = Array.isArray(value) ? value.filter(Boolean).join(' ') : value;
-    else if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value);
-    else if (['value', 'hidden', 'disabled'].includes(key)) el[key] = value;
-    else el.setAttribute(key, value === true ? '' : String(value));
-  }
-  for (const child of children.flat(Infinity)) {
-    if (child === null || child === undefined || child === false) continue;
-    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return el;
-}
+const { t, formatDateTime, formatTime } = localized({ 'zh-CN': zh, en }, () => locale);
 
 const app = document.getElementById('app');
 const token = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop() ?? '');
 const base = `/api/join/${encodeURIComponent(token)}`;
 
-class HttpError extends Error {
-  constructor(status, message) {
-    super(message);
-    this.status = status;
-  }
-}
-
-async function request(method, path, body) {
-  const init = { method, headers: { accept: 'application/json' }, credentials: 'same-origin' };
-  if (method !== 'GET') {
-    init.headers['content-type'] = 'application/json';
-    init.body = JSON.stringify(body ?? {});
-  }
-  const response = await fetch(path, init);
-  const data = await response.json().catch(() => null);
-  if (!response.ok) throw new HttpError(response.status, data?.error?.message ?? response.statusText);
-  return data;
-}
-
-const formatTime = (value) => {
-  const date = new Date(value);
-  if (!value || Number.isNaN(date.getTime())) return '';
-  return new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(date);
-};
-const formatDateTime = (value) => {
-  const date = new Date(value);
-  if (!value || Number.isNaN(date.getTime())) return '';
-  const options = { month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
-  return new Intl.DateTimeFormat(locale, options).format(date);
-};
-
 /** The whole page becomes a notice: the invite expired, is unknown, or the page could not load. */
 function showProblem(status) {
   stopStream();
   const title = status === 410 ? t('expired') : status === 404 ? t('invalid') : t('failed');
-  replace(
+  showPage(
     h(
       'main',
       { class: 'problem' },
@@ -122,7 +78,7 @@ function showProblem(status) {
   document.title = `${title} · ${t('hotline')}`;
 }
 
-function replace(...children) {
+function showPage(...children) {
   app.replaceChildren(...children);
   app.removeAttribute('aria-busy');
 }
@@ -237,7 +193,7 @@ function saveName(name) {
 
 function render(invite) {
   const name = h('input', { id: 'join-name', name: 'name', autocomplete: 'name', maxlength: 100, value: readName() });
-  const message = h('textarea', { id: 'join-message', name: 'message', rows: 3, maxlength: 4000, required: true });
+  const message = h('textarea', { id: 'join-message', name: 'message', rows: 3, maxlength: 4000 });
   const button = h('button', { type: 'submit', class: 'primary' }, t('send'));
   const error = h('p', { class: 'form-error', role: 'alert' });
   offline = h('p', { class: 'offline', role: 'status', hidden: true }, t('offline'));
@@ -245,12 +201,8 @@ function render(invite) {
     'form',
     {
       class: 'composer',
-      onsubmit: async (event) => {
-        event.preventDefault();
-        const text = message.value.trim();
-        if (!text || button.disabled) return;
+      onsubmit: submitText(message, button, async (text) => {
         error.textContent = '';
-        button.disabled = true;
         const who = name.value.trim();
         saveName(who);
         try {
@@ -268,30 +220,21 @@ function render(invite) {
             ]);
         } catch (e) {
           if (e.status === 410 || e.status === 404) return showProblem(e.status);
-          error.textContent = `${t('sendFailed')}${e.message ?? ''}`;
-        } finally {
-          button.disabled = false;
+          // An unreachable server sends no message: the live connection is down then as well.
+          error.textContent = `${t('sendFailed')}${e.message || t('offline')}`;
         }
-      },
+      }),
     },
-    h('div', { class: 'field' }, h('label', { for: 'join-name' }, t('name')), name),
-    h(
-      'div',
-      { class: 'field' },
-      h('label', { for: 'join-message' }, t('message')),
-      message,
-      h('p', { class: 'hint' }, t('hint')),
-    ),
+    field(t('name'), name),
+    field(t('message'), message, { hint: t('hint') }),
     error,
     h('div', { class: 'composer-actions' }, button),
   );
-  message.addEventListener('keydown', (event) => {
-    if (event.key !== 'Enter' || event.shiftKey || event.isComposing || event.keyCode === 229) return;
-    event.preventDefault();
-    form.requestSubmit();
-  });
+  // Required only now: the label's text stays exactly the field's name, with no required mark.
+  message.required = true;
+  enterSubmits(message, form);
 
-  replace(
+  showPage(
     h(
       'header',
       { class: 'topbar' },

@@ -1,6 +1,7 @@
 /* global document, Node */
-// Builds DOM from plain data. Article text is untrusted: it only ever becomes text nodes or attribute
-// values, never markup (no innerHTML anywhere in the console).
+// Builds DOM from plain data, for the console, the desk and the join page. Article text and conversation
+// text are untrusted: they only ever become text nodes or attribute values, never markup (no innerHTML
+// anywhere in these pages).
 
 /** Properties set on the element itself rather than as attributes. */
 const PROPERTIES = new Set(['value', 'checked', 'selected', 'disabled', 'hidden', 'required', 'readOnly', 'open']);
@@ -59,3 +60,32 @@ export function field(label, control, { hint, wide, after } = {}) {
 
 /** Only http(s) links from data are made clickable. */
 export const safeUrl = (url) => (typeof url === 'string' && /^https?:\/\//i.test(url) ? url : null);
+
+/**
+ * A submit handler for a form that sends one text: the page does not reload, blank text and a submit while
+ * the last one is still pending do nothing, and `button` is disabled until `send(text)` settles. `send`
+ * handles its own errors.
+ */
+export function submitText(input, button, send) {
+  return async (event) => {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (!text || button.disabled) return;
+    button.disabled = true;
+    try {
+      await send(text);
+    } finally {
+      button.disabled = false;
+    }
+  };
+}
+
+/** Enter in `textarea` submits `form`, Shift+Enter starts a new line. */
+export function enterSubmits(textarea, form) {
+  textarea.addEventListener('keydown', (event) => {
+    // An IME composing Chinese confirms its candidate with Enter: that Enter is not a send.
+    if (event.key !== 'Enter' || event.shiftKey || event.isComposing || event.keyCode === 229) return;
+    event.preventDefault();
+    form.requestSubmit();
+  });
+}
