@@ -42,6 +42,8 @@ const Consult = Type.Object({ agent: Type.String({ minLength: 1, maxLength: 64 }
 const Invite = Type.Object({
   department: Type.String({ minLength: 1, maxLength: 100 }),
   minutes: Type.Optional(Type.Integer({ minimum: 5, maximum: 24 * 60 })),
+  /** Consult the department privately (warm): they read along and write notes to the agents only. */
+  private: Type.Optional(Type.Boolean()),
 });
 const Close = Type.Object({
   disposition: Type.Union(
@@ -214,7 +216,13 @@ export const deskRoutes: FastifyPluginAsyncTypebox<DeskRoutesOptions> = async (a
       preValidation: desk,
     },
     async (request) =>
-      invitations.invite(staffOf(request), request.params.id, request.body.department, request.body.minutes),
+      invitations.invite(
+        staffOf(request),
+        request.params.id,
+        request.body.department,
+        request.body.minutes,
+        request.body.private,
+      ),
   );
 
   app.post(

@@ -183,6 +183,37 @@ describe('handoff and the agent desk', () => {
     expect((await fetch(`${gw.url}/api/join/${token}`)).status).toBe(410);
   });
 
+  it('consults a department privately: it reads along and advises the agent, the citizen sees none of it', async () => {
+    await alice.ok('PUT', '/presence', { presence: 'away' });
+    const { citizen, handoff } = await citizenAskingForPerson();
+    await eventually(async () => ((await gw.handoffs.store.get(handoff.id))?.status === 'offered' ? true : undefined));
+    const owner = (await gw.handoffs.store.get(handoff.id))!.agent!.username === 'bob' ? bob : carol;
+    await owner.ok('POST', `/handoffs/${handoff.id}/accept`, {});
+    const invite = await owner.ok('POST', `/handoffs/${handoff.id}/invites`, {
+      department: '市住房公积金管理中心',
+      private: true,
+    });
+    const token = invite.url.split('/').pop();
+    const page = (await (await fetch(`${gw.url}/api/join/${token}`)).json()) as {
+      private: boolean;
+      transcript: unknown[];
+    };
+    expect(page.private).toBe(true);
+    expect(page.transcript.length).toBeGreaterThan(0);
+    const advice = await fetch(`${gw.url}/api/join/${token}/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: '冻结是因为贷款逾期，请让市民先还清欠款', name: '王科长' }),
+    });
+    expect(((await advice.json()) as { note: { author: string } }).note.author).toBe('市住房公积金管理中心 · 王科长');
+    const card = await owner.ok('GET', `/handoffs/${handoff.id}`);
+    expect(card.notes.map((n: { text: string }) => n.text)).toContain('冻结是因为贷款逾期，请让市民先还清欠款');
+    const seen = texts(await citizen.activities()).join('\n');
+    expect(seen).not.toContain('贷款逾期');
+    expect(seen).not.toContain('已加入本次会话');
+    await owner.ok('POST', `/handoffs/${handoff.id}/close`, { disposition: 'resolved' });
+  });
+
   it('registers and dispatches a ticket from the desk', async () => {
     await alice.ok('PUT', '/presence', { presence: 'away' });
     const { handoff } = await citizenAskingForPerson();

@@ -339,8 +339,9 @@ export class HandoffService implements HandoffHooks {
     });
   }
 
-  async addNote(id: string, session: StaffSession, text: string): Promise<HandoffNote> {
-    const note: HandoffNote = { author: session.account.displayName, text, at: new Date().toISOString() };
+  /** A private note on the handoff (by an agent, or a department consulted privately); never shown to the citizen. */
+  async addNote(id: string, author: string, text: string): Promise<HandoffNote> {
+    const note: HandoffNote = { author, text, at: new Date().toISOString() };
     await this.store.update(id, {}, { notes: sql`notes || ${JSON.stringify([note])}::jsonb` });
     const record = (await this.store.get(id))!;
     const to = [record.agentId, record.consultantId].filter((x): x is string => !!x);
@@ -354,7 +355,7 @@ export class HandoffService implements HandoffHooks {
   }
 
   async close(session: StaffSession, id: string, disposition: string, note?: string): Promise<HandoffSummary> {
-    if (note) await this.addNote(id, session, note);
+    if (note) await this.addNote(id, session.account.displayName, note);
     return this.finish(session, id, disposition, (t) => t.agentClosed, {});
   }
 

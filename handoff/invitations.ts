@@ -16,8 +16,12 @@ const hashToken = (token: string) => createHash('sha256').update(token).digest('
 export class Invitations {
   constructor(private readonly handoffs: HandoffService) {}
 
-  /** Three-party for text channels: a time-limited link for department staff to join the conversation. */
-  async invite(session: StaffSession, id: string, department: string, minutes = 120) {
+  /**
+   * Three-party for text channels: a time-limited link for department staff to join the conversation; or,
+   * `privately`, to read it and advise the agents (a warm transfer to a department: what they write are
+   * notes, never sent to the citizen, who is not told they are there).
+   */
+  async invite(session: StaffSession, id: string, department: string, minutes = 120, privately = false) {
     const record = await this.handoffs.owned(session, id);
     const token = randomBytes(24).toString('base64url');
     const inviteId = randomUUID();
@@ -30,25 +34,33 @@ export class Invitations {
           token_hash: hashToken(token),
           handoff_id: id,
           department,
+          private: privately,
           created_by: session.actor.name,
           expires_at: expiresAt,
         })
         .execute();
-      await this.handoffs.audited(trx, session, 'handoff.invite', record, { department, minutes });
+      await this.handoffs.audited(trx, session, 'handoff.invite', record, { department, minutes, private: privately });
     });
-    return { id: inviteId, department, url: `/join/${token}`, expiresAt: expiresAt.toISOString() };
+    return {
+      id: inviteId,
+      department,
+      private: privately,
+      url: `/join/${token}`,
+      expiresAt: expiresAt.toISOString(),
+    };
   }
 
   async invitesOf(handoffId: string) {
     const rows = await this.handoffs.options.db
       .selectFrom('handoff_invites')
-      .select(['id', 'department', 'expires_at', 'revoked_at', 'opened_at'])
+      .select(['id', 'department', 'private', 'expires_at', 'revoked_at', 'opened_at'])
       .where('handoff_id', '=', handoffId)
       .orderBy('created_at')
       .execute();
     return rows.map((r) => ({
       id: r.id,
       department: r.department,
+      private: r.private,
       expiresAt: r.expires_at.toISOString(),
       opened: r.opened_at !== null,
       revoked: r.revoked_at !== null || r.expires_at.getTime() < Date.now(),
@@ -60,13 +72,24 @@ export class Invitations {
     const row = await this.handoffs.options.db
       .selectFrom('handoff_invites as i')
       .innerJoin('handoffs as h', 'h.id', 'i.handoff_id')
-      .select(['i.id', 'i.department', 'i.expires_at', 'i.revoked_at', 'i.opened_at', 'h.conversation_id', 'h.status'])
+      .select([
+        'i.id',
+        'i.department',
+        'i.private',
+        'i.expires_at',
+        'i.revoked_at',
+        'i.opened_at',
+        'h.id as handoff_id',
+        'h.conversation_id',
+        'h.status',
+      ])
       .where('i.token_hash', '=', hashToken(token))
       .executeTakeFirst();
     if (!row) throw new AppError('E_NOT_FOUND', 'This invitation link is not valid.');
     if (row.revoked_at || row.expires_at.getTime() < Date.now() || row.status === 'closed')
       throw new AppError('E_GONE', 'This invitation link has expired.');
-    if (!row.opened_at) {
+    // The citizen is told when a department joins the conversation, not when one is consulted privately.
+    if (!row.opened_at && !row.private) {
       const first = await this.handoffs.options.db
         .updateTable('handoff_invites')
         .set({ opened_at: sql`now()` })
@@ -81,12 +104,14 @@ export class Invitations {
     return {
       id: row.id,
       department: row.department,
+      private: row.private,
       expiresAt: row.expires_at.toISOString(),
+      handoffId: row.handoff_id,
       conversationId: row.conversation_id,
     };
   }
 
-  /** Department staff's message through an invitation. */
+  /** Department staff's message through an invitation: to the citizen, or a note to the agents when private. */
   async departmentMessage(token: string, text: string, name?: string) {
     const invite = await this.invitation(token);
     const who = name?.trim() ? `${invite.department} · ${name.trim()}` : invite.department;
@@ -100,6 +125,7 @@ export class Invitations {
         detail: { department: invite.department },
       },
     );
+    if (invite.private) return { note: await this.handoffs.addNote(invite.handoffId, who, text) };
     return this.handoffs.options.broker.post(invite.conversationId, {
       from: { id: `department:${invite.id}`, name: who, role: 'department' },
       text,

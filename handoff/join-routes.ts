@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { ConversationBroker } from '../assistant/broker.js';
 import { followConversation } from '../channels/follow-conversation.js';
-import type { HandoffService } from './handoff-service.js';
+import { DESK_TOPIC, type DeskEvent, type HandoffService } from './handoff-service.js';
 import { Invitations } from './invitations.js';
 
 export interface JoinRoutesOptions {
@@ -43,6 +43,9 @@ export const joinRoutes: FastifyPluginAsyncTypebox<JoinRoutesOptions> = async (
         expiresAt: invite.expiresAt,
         citizenName: citizen?.name ?? '',
         transcript: page.activities.filter((a) => a.type === 'message'),
+        // Consulted privately: the department writes notes to the agents, and sees theirs.
+        private: invite.private,
+        notes: invite.private ? ((await handoffs.store.get(invite.handoffId))?.notes ?? []) : [],
       };
     },
   );
@@ -50,7 +53,12 @@ export const joinRoutes: FastifyPluginAsyncTypebox<JoinRoutesOptions> = async (
   app.post(
     '/:token/messages',
     {
-      schema: { tags, summary: 'Department staff write to the citizen', params: Token, body: Message },
+      schema: {
+        tags,
+        summary: 'Department staff write to the citizen (or, consulted privately, a note to the agents)',
+        params: Token,
+        body: Message,
+      },
       config: {
         rateLimit: {
           max: messagesPerMinute ?? 30,
@@ -60,8 +68,8 @@ export const joinRoutes: FastifyPluginAsyncTypebox<JoinRoutesOptions> = async (
       },
     },
     async (request) => {
-      const stored = await invitations.departmentMessage(request.params.token, request.body.text, request.body.name);
-      return { id: stored.id };
+      const sent = await invitations.departmentMessage(request.params.token, request.body.text, request.body.name);
+      return 'note' in sent ? { note: sent.note } : { id: sent.id };
     },
   );
 
@@ -82,7 +90,18 @@ export const joinRoutes: FastifyPluginAsyncTypebox<JoinRoutesOptions> = async (
         deliver: (activities) => socket.send(JSON.stringify({ type: 'activities', activities })),
         onError: () => socket.close(1011, 'read failed'),
       });
-      socket.on('close', stop);
+      const handoffId = invite.handoffId;
+      const stopNotes = invite.private
+        ? handoffs.busEvents(DESK_TOPIC, (payload) => {
+            const event = payload as DeskEvent;
+            if (event.kind === 'note' && event.handoffId === handoffId)
+              socket.send(JSON.stringify({ type: 'note', note: event.note }));
+          })
+        : () => {};
+      socket.on('close', () => {
+        stop();
+        stopNotes();
+      });
       socket.on('message', () => {});
     },
   );

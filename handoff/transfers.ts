@@ -53,7 +53,7 @@ export class Transfers {
       return ok;
     });
     if (!moved) throw new AppError('E_CONFLICT', 'The conversation changed hands meanwhile.');
-    if (to.note) await this.handoffs.addNote(id, session, to.note);
+    if (to.note) await this.handoffs.addNote(id, session.account.displayName, to.note);
     if (record.status === 'active')
       await this.handoffs.options.broker.notify(record.conversationId, (t) => t.transferred);
     if (target) await this.handoffs.publish({ kind: 'offer', agentId: target.accountId, handoffId: id });
@@ -117,6 +117,6 @@ export class Transfers {
     if (record.agentId !== me && record.consultantId !== me)
       throw new AppError('E_FORBIDDEN', 'Only the agents on this conversation may add notes.');
     await audit(this.handoffs.options.db, session.actor, this.handoffs.entry('handoff.note', record));
-    return this.handoffs.addNote(id, session, text);
+    return this.handoffs.addNote(id, session.account.displayName, text);
   }
 }

@@ -295,6 +295,7 @@ export interface HandoffInvitesTable {
   token_hash: string;
   handoff_id: string;
   department: string;
+  private: Generated<boolean>;
   created_by: string;
   created_at: Timestamp;
   expires_at: Timestamp;

@@ -8,6 +8,9 @@ import { request } from '/common/request.mjs';
 
 const zh = {
   title: '三方通话',
+  privateTitle: '内部会商',
+  privateHint: 'Enter 发送，Shift+Enter 换行。内部会商：您的留言只有坐席能看到，不会发给市民。',
+  notes: '会商留言',
   hotline: '12345 政务服务便民热线',
   loading: '正在加载…',
   department: '受邀部门',
@@ -32,6 +35,10 @@ const zh = {
 };
 const en = {
   title: 'Three-way conversation',
+  privateTitle: 'Private consultation',
+  privateHint:
+    'Enter sends, Shift+Enter for a new line. Private: only the agents see what you write, never the citizen.',
+  notes: 'Notes to the agents',
   hotline: '12345 Government Service Hotline',
   loading: 'Loading…',
   department: 'Invited department',
@@ -120,6 +127,25 @@ function addActivities(activities) {
   if (added && (atBottom || list.children.length === added)) scroller.scrollTop = scroller.scrollHeight;
 }
 
+// A private consultation: notes between the department and the agents, shown apart from the transcript.
+const notes = h('ol', { class: 'notes', 'aria-label': t('notes') });
+const noteKeys = new Set();
+function addNotes(list) {
+  for (const note of Array.isArray(list) ? list : []) {
+    const key = `${note?.at}|${note?.author}|${note?.text}`;
+    if (!note?.text || noteKeys.has(key)) continue;
+    noteKeys.add(key);
+    notes.append(
+      h(
+        'li',
+        { class: 'note' },
+        h('span', { class: 'msg-from' }, `${note.author ?? ''} · ${formatTime(note.at)}`),
+        h('div', { class: 'msg-text' }, String(note.text)),
+      ),
+    );
+  }
+}
+
 // The live stream: reconnects with backoff; each reconnect reloads the transcript to fill the gap.
 let socket = null;
 let stopped = false;
@@ -153,6 +179,7 @@ function connect() {
     try {
       const data = JSON.parse(event.data);
       if (data?.type === 'activities') addActivities(data.activities);
+      if (data?.type === 'note') addNotes([data.note]);
     } catch {
       // Not JSON: ignored.
     }
@@ -170,7 +197,9 @@ function connect() {
 
 async function reload() {
   try {
-    addActivities((await request('GET', base))?.transcript);
+    const invite = await request('GET', base);
+    addActivities(invite?.transcript);
+    addNotes(invite?.notes);
   } catch (e) {
     if (e.status === 410 || e.status === 404) showProblem(e.status);
   }
@@ -208,6 +237,7 @@ function render(invite) {
         try {
           const sent = await request('POST', `${base}/messages`, who ? { text, name: who } : { text });
           message.value = '';
+          if (sent?.note) addNotes([sent.note]);
           if (typeof sent?.id === 'string' && sent.id.includes('|'))
             addActivities([
               {
@@ -226,7 +256,7 @@ function render(invite) {
       }),
     },
     field(t('name'), name),
-    field(t('message'), message, { hint: t('hint') }),
+    field(t('message'), message, { hint: t(invite?.private ? 'privateHint' : 'hint') }),
     error,
     h('div', { class: 'composer-actions' }, button),
   );
@@ -245,7 +275,7 @@ function render(invite) {
     h(
       'main',
       { class: 'join' },
-      h('h1', {}, t('title')),
+      h('h1', {}, t(invite?.private ? 'privateTitle' : 'title')),
       h(
         'dl',
         { class: 'facts' },
@@ -256,10 +286,12 @@ function render(invite) {
           : null,
       ),
       scroller,
+      invite?.private ? h('section', { class: 'notes-panel' }, h('h2', {}, t('notes')), notes) : null,
       form,
     ),
   );
-  document.title = `${t('title')} · ${invite?.department ?? ''} · ${t('hotline')}`;
+  addNotes(invite?.notes);
+  document.title = `${t(invite?.private ? 'privateTitle' : 'title')} · ${invite?.department ?? ''} · ${t('hotline')}`;
   addActivities(invite?.transcript);
   message.focus({ preventScroll: true });
 }

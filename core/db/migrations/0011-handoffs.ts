@@ -59,6 +59,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('token_hash', 'text', (c) => c.notNull().unique())
     .addColumn('handoff_id', 'text', (c) => c.notNull().references('handoffs.id').onDelete('cascade'))
     .addColumn('department', 'text', (c) => c.notNull())
+    // A private consultation (warm transfer to a department): what the department writes goes to the agents only.
+    .addColumn('private', 'boolean', (c) => c.notNull().defaultTo(false))
     .addColumn('created_by', 'text', (c) => c.notNull())
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn('expires_at', 'timestamptz', (c) => c.notNull())
