@@ -34,9 +34,19 @@ export const api = {
   queues: () => request('GET', `${D}/queues`),
   agents: () => request('GET', `${D}/agents`),
   supervisor: () => request('GET', `${D}/supervisor`),
+
+  // Staff administration (admins; an agent's desk settings also supervisors) and one's own password.
+  staff: () => request('GET', '/api/staff'),
+  addStaff: (account) => request('POST', '/api/staff', account),
+  updateStaff: (username, changes) => request('PATCH', `/api/staff/${enc(username)}`, changes),
+  configureAgent: (username, settings) => request('PUT', `/api/staff/${enc(username)}/desk`, settings),
+  changePassword: (current, password) => request('POST', '/api/auth/password', { current, password }),
 };
 
 /** Roles that may use the desk, and those that also see the supervisor view. The server decides. */
 export const DESK_ROLES = ['agent', 'supervisor', 'admin'];
 export const SUPERVISOR_ROLES = ['supervisor', 'admin'];
+export const ADMIN_ROLES = ['admin'];
+/** Every staff role, in the order the account forms list them. */
+export const STAFF_ROLES = ['agent', 'editor', 'reviewer', 'supervisor', 'admin'];
 export const hasRole = (session, roles) => (session?.roles ?? []).some((r) => roles.includes(r));

@@ -1,13 +1,15 @@
 /* global document, setTimeout, clearTimeout, setInterval, clearInterval */
-// The agent desk: sign-in, the shell (header with presence, tabs), the lists, the open conversation, the
-// supervisor view, and the live connection that keeps them current.
+// The agent desk: sign-in, the shell (header with presence, password, tabs), the lists, the open
+// conversation, the supervisor view, the accounts (admins), and the live connection that keeps them current.
 import { h, field, replace } from '/common/dom.mjs';
 import { staffHeader } from '/common/header.mjs';
 import { renderSignIn } from '/common/sign-in.mjs';
-import { api, ApiError, DESK_ROLES, SUPERVISOR_ROLES, hasRole, onUnauthorized } from './api.mjs';
+import { api, ApiError, ADMIN_ROLES, DESK_ROLES, SUPERVISOR_ROLES, hasRole, onUnauthorized } from './api.mjs';
 import { Conversation } from './conversation.mjs';
 import { describeError, t } from './i18n.mjs';
 import { renderLists } from './lists.mjs';
+import { passwordDialog } from './password.mjs';
+import { renderStaffAdmin } from './staff-admin.mjs';
 import { DeskStream } from './stream.mjs';
 import { renderSupervisor } from './supervisor.mjs';
 
@@ -149,45 +151,50 @@ function renderDesk(me) {
     },
   });
   const supervisor = supervisorAllowed
-    ? renderSupervisor({ open: (handoff) => openHandoff(handoff, { readOnly: true }) })
+    ? renderSupervisor({ open: (handoff) => openHandoff(handoff, { readOnly: true }), toast })
     : null;
   desk.supervisor = supervisor;
+  const accounts = hasRole(me, ADMIN_ROLES) ? renderStaffAdmin({ me, toast }) : null;
 
+  // One pane per tab: the desk, and the supervisor view and the accounts for those allowed them.
   const grid = h('div', { class: 'desk-grid' }, lists.el, main, side);
-  const pane = supervisor ? h('div', { class: 'supervisor-pane', hidden: true }, supervisor.el) : null;
+  const panes = { desk: grid };
+  if (supervisor) panes.supervisor = h('div', { class: 'supervisor-pane', hidden: true }, supervisor.el);
+  if (accounts) panes.accounts = h('div', { class: 'staff-pane', hidden: true }, accounts.el);
   const tabs = {};
   function showTab(name) {
-    if (!supervisor) return;
-    grid.hidden = name !== 'desk';
-    pane.hidden = name === 'desk';
+    for (const [key, pane] of Object.entries(panes)) pane.hidden = key !== name;
     for (const [key, tab] of Object.entries(tabs)) tab.setAttribute('aria-pressed', String(key === name));
-    if (name === 'desk') supervisor.stop();
-    else supervisor.start();
+    if (name === 'supervisor') supervisor.start();
+    else supervisor?.stop();
+    if (name === 'accounts') accounts.refresh();
   }
-  if (supervisor) {
-    tabs.desk = h('button', { type: 'button', class: 'tab', onclick: () => showTab('desk') }, t('tab.desk'));
-    tabs.supervisor = h(
-      'button',
-      { type: 'button', class: 'tab', onclick: () => showTab('supervisor') },
-      t('tab.supervisor'),
-    );
-  }
+  if (Object.keys(panes).length > 1)
+    for (const name of Object.keys(panes))
+      tabs[name] = h('button', { type: 'button', class: 'tab', onclick: () => showTab(name) }, t(`tab.${name}`));
 
   replace(
     app,
     staffHeader(
       t,
-      supervisor ? h('div', { class: 'tabs', role: 'group', 'aria-label': t('tab.label') }, Object.values(tabs)) : null,
+      Object.keys(tabs).length
+        ? h('div', { class: 'tabs', role: 'group', 'aria-label': t('tab.label') }, Object.values(tabs))
+        : null,
       h(
         'div',
         { class: 'user' },
         h('span', { class: 'user-name', title: me.username }, me.displayName || me.username),
         field(t('user.presence'), presence),
+        h(
+          'button',
+          { type: 'button', class: 'secondary small', onclick: () => passwordDialog({ toast }) },
+          t('user.password'),
+        ),
         h('button', { type: 'button', class: 'secondary small', onclick: signOut }, t('user.signOut')),
       ),
     ),
     offline,
-    h('main', { id: 'view', class: 'workspace', tabindex: '-1' }, grid, pane),
+    h('main', { id: 'view', class: 'workspace', tabindex: '-1' }, Object.values(panes)),
   );
   app.removeAttribute('aria-busy');
   document.title = `${t('app.title')} · ${t('app.hotline')}`;
@@ -236,7 +243,7 @@ function renderDesk(me) {
     clearTimeout(desk.refreshTimer);
     desk.refreshTimer = setTimeout(() => {
       refreshLists();
-      if (supervisor && !pane.hidden) supervisor.refresh();
+      if (supervisor && !panes.supervisor.hidden) supervisor.refresh();
     }, 100);
   }
 

@@ -1,50 +1,21 @@
 /* global setInterval, clearInterval */
 // The supervisor view (班长视图): queues, agents and live conversations, refreshed every 5 s and whenever
-// the handoffs change. A live conversation opens read-only.
+// the handoffs change. A live conversation opens read-only; each agent's row opens their desk settings.
 import { h, replace } from '/common/dom.mjs';
+import { agentSettingsDialog } from './agent-settings.mjs';
 import { api } from './api.mjs';
 import { priorityBadge } from './context-card.mjs';
 import { describeError, formatDuration, formatTime, label, t } from './i18n.mjs';
+import { table } from './table.mjs';
 
 const EVERY = 5000;
 const nameOf = (person) => person?.displayName || person?.username || '';
 
-function table(caption, headers, rows) {
-  return h(
-    'div',
-    { class: 'table-wrap' },
-    h(
-      'table',
-      {},
-      h('caption', {}, caption),
-      h(
-        'thead',
-        {},
-        h(
-          'tr',
-          {},
-          headers.map((text) => h('th', { scope: 'col' }, text)),
-        ),
-      ),
-      h(
-        'tbody',
-        {},
-        rows.length
-          ? rows.map((cells) =>
-              h(
-                'tr',
-                {},
-                cells.map((cell) => h('td', {}, cell)),
-              ),
-            )
-          : h('tr', {}, h('td', { colspan: headers.length, class: 'empty' }, t('list.empty'))),
-      ),
-    ),
-  );
-}
-
-/** `open(handoff)` opens a live conversation read-only. Answers `{ el, refresh(), start(), stop() }`. */
-export function renderSupervisor({ open }) {
+/**
+ * `open(handoff)` opens a live conversation read-only; `toast(text)` tells of a saved agent setting.
+ * Answers `{ el, refresh(), start(), stop() }`.
+ */
+export function renderSupervisor({ open, toast }) {
   const status = h('p', { class: 'muted', 'aria-live': 'polite' });
   const body = h('div', { class: 'supervisor-body' });
   let timer = null;
@@ -67,11 +38,23 @@ export function renderSupervisor({ open }) {
       ),
       table(
         t('sup.agents'),
-        [t('sup.agent'), t('sup.presence'), t('sup.load')],
+        [t('sup.agent'), t('sup.presence'), t('sup.load'), t('sup.settings')],
         agents.map((a) => [
           nameOf(a),
           h('span', { class: ['presence', `presence-${a.presence}`] }, label('presence', a.presence)),
           `${a.active ?? 0} / ${a.capacity ?? '—'}`,
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'secondary small',
+              title: t('sup.settingsFor', { name: nameOf(a) }),
+              onclick: async () => {
+                if (await agentSettingsDialog(a, { toast })) refresh();
+              },
+            },
+            t('sup.settingsButton'),
+          ),
         ]),
       ),
       h(
