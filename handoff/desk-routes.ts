@@ -386,6 +386,9 @@ const agentOf = (a: Awaited<ReturnType<HandoffService['profile']>>) => ({
   presence: a.presence,
   active: a.active,
   capacity: a.capacity,
+  queues: a.queues,
+  skills: a.skills,
+  languages: a.languages,
   idleSince: a.idleSince.toISOString(),
 });
 

@@ -1,6 +1,6 @@
 // 坐席设置: what an agent serves on the desk (queues, skills, languages, how many conversations at once), set
-// by a supervisor from the supervisor view. The API answers no reading of another agent's queues, skills
-// or languages, so those start empty and stay unchanged unless filled in; capacity starts as it is now.
+// by a supervisor from the supervisor view. The form starts with the agent's settings as they are now and
+// saves what it shows.
 import { h, field } from '/common/dom.mjs';
 import { api } from './api.mjs';
 import { checkboxGroup, words } from './choices.mjs';
@@ -22,7 +22,10 @@ export function agentSettingsDialog(agent, { toast }) {
     .queues()
     .then((answer) => {
       const options = (answer?.queues ?? []).map((q) => ({ value: q, text: q }));
-      queueGroup = checkboxGroup(t('agentSettings.queues'), options, { name: 'queues' });
+      queueGroup = checkboxGroup(t('agentSettings.queues'), options, {
+        name: 'queues',
+        checked: Array.isArray(agent.queues) ? agent.queues : [],
+      });
       queues.replaceChildren(queueGroup.el);
     })
     .catch((e) => {
@@ -34,8 +37,15 @@ export function agentSettingsDialog(agent, { toast }) {
     autocomplete: 'off',
     spellcheck: 'false',
     placeholder: 'category:05 category:01.05',
+    value: (agent.skills ?? []).join(' '),
   });
-  const languages = h('input', { name: 'languages', autocomplete: 'off', spellcheck: 'false', placeholder: 'zh en' });
+  const languages = h('input', {
+    name: 'languages',
+    autocomplete: 'off',
+    spellcheck: 'false',
+    placeholder: 'zh en',
+    value: (agent.languages ?? []).join(' '),
+  });
   const initialCapacity = Number.isInteger(agent.capacity) ? String(agent.capacity) : '';
   const capacity = h('input', {
     name: 'capacity',
@@ -58,27 +68,21 @@ export function agentSettingsDialog(agent, { toast }) {
     ],
     confirmLabel: t('agentSettings.save'),
     confirm: async () => {
-      const settings = {};
-      const chosenQueues = queueGroup?.values() ?? [];
-      if (chosenQueues.length) settings.queues = chosenQueues;
-      const chosenSkills = words(skills.value);
-      if (chosenSkills.length) settings.skills = chosenSkills;
+      const settings = { skills: words(skills.value) };
+      // Queues not loaded (an error above): left as they are.
+      if (queueGroup) settings.queues = queueGroup.values();
       const chosenLanguages = words(languages.value.toLowerCase());
-      if (chosenLanguages.some((l) => !LANGUAGE.test(l))) {
+      if (!chosenLanguages.length || chosenLanguages.some((l) => !LANGUAGE.test(l))) {
         languages.focus();
         throw new Error(t('agentSettings.badLanguage'));
       }
-      if (chosenLanguages.length) settings.languages = chosenLanguages;
-      const cap = capacity.value.trim();
-      if (cap !== initialCapacity) {
-        const n = Number(cap);
-        if (!Number.isInteger(n) || n < 1 || n > MAX_CAPACITY) {
-          capacity.focus();
-          throw new Error(t('agentSettings.badCapacity', { max: MAX_CAPACITY }));
-        }
-        settings.capacity = n;
+      settings.languages = chosenLanguages;
+      const n = Number(capacity.value.trim());
+      if (!Number.isInteger(n) || n < 1 || n > MAX_CAPACITY) {
+        capacity.focus();
+        throw new Error(t('agentSettings.badCapacity', { max: MAX_CAPACITY }));
       }
-      if (!Object.keys(settings).length) throw new Error(t('agentSettings.nothing'));
+      settings.capacity = n;
       const saved = await api.configureAgent(agent.username, settings);
       toast(t('agentSettings.saved', { name }));
       return saved;

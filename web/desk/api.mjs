@@ -24,7 +24,7 @@ export const api = {
   consultComplete: (id) => handoff(id, 'consult/complete'),
   consultCancel: (id) => handoff(id, 'consult/cancel'),
   note: (id, text) => handoff(id, 'notes', { text }),
-  invite: (id, department) => handoff(id, 'invites', { department }),
+  invite: (id, department, privately = false) => handoff(id, 'invites', { department, private: privately }),
   conference: (id, department, agentPhone) => handoff(id, 'conference', { department, agentPhone }),
   handBack: (id) => handoff(id, 'hand-back'),
   close: (id, disposition, note) => handoff(id, 'close', note ? { disposition, note } : { disposition }),

@@ -155,9 +155,14 @@ async function copy(input, toast) {
 export function inviteDialog(handoff, { toast, created }) {
   const department = h('input', { name: 'department', maxlength: 200, autocomplete: 'off' });
   const result = h('div', { class: 'invite-result', hidden: true });
+  const privately = h('input', { type: 'checkbox', name: 'private', id: uid('private') });
   return modal({
     title: t('invite.title'),
-    body: [field(t('invite.department'), department), result],
+    body: [
+      field(t('invite.department'), department),
+      h('label', { class: 'choice', for: privately.id }, privately, t('invite.private')),
+      result,
+    ],
     confirmLabel: t('invite.create'),
     cancelLabel: t('dialog.close'),
     confirm: async () => {
@@ -166,7 +171,7 @@ export function inviteDialog(handoff, { toast, created }) {
         department.focus();
         return false;
       }
-      const invite = await api.invite(handoff.id, name);
+      const invite = await api.invite(handoff.id, name, privately.checked);
       const url = h('input', { class: 'invite-url', readOnly: true, value: absoluteUrl(invite?.url ?? '') });
       result.replaceChildren(
         field(t('invite.url'), url, {

@@ -105,6 +105,8 @@ export const en = {
   'conference.badNumber': 'Enter a number in international format, e.g. +8657188880000.',
   'conference.dialled': 'Dialling the department.',
   'invite.title': 'Invite a department',
+  'invite.private':
+    'Consult privately: the department advises the agents only; the citizen is not told and sees none of it',
   'invite.department': 'Department',
   'invite.create': 'Create invite link',
   'invite.url': 'Invite link',
@@ -200,11 +202,10 @@ export const en = {
   'agentSettings.languagesHint': 'Language codes separated by spaces, e.g. zh en',
   'agentSettings.capacity': 'Conversations at once',
   'agentSettings.hint':
-    'Queues, skills and languages left empty stay as they are; filled in, they replace the current ones.',
+    'Saved as the form shows: the agent takes conversations from the ticked queues only, and is preferred for categories matching their skills.',
   'agentSettings.save': 'Save',
   'agentSettings.badLanguage': 'Language codes are 2–3 lower-case letters, e.g. zh en.',
   'agentSettings.badCapacity': 'Conversations at once: a whole number from 1 to {max}.',
-  'agentSettings.nothing': 'Nothing to save.',
   'agentSettings.saved': "Saved {name}'s desk settings",
   'role.agent': 'Agent',
   'role.editor': 'Knowledge editor',
