@@ -56,8 +56,8 @@ describe('staff administration', () => {
 
   it('lets a supervisor set an agent’s queues, skills and capacity; routing prefers the skilled agent', async () => {
     await createStaff(gw, 'generalist', ['agent']);
-    const zhao = await DeskClient.signIn(gw.url, 'zhao');
-    const generalist = await DeskClient.signIn(gw.url, 'generalist');
+    const zhao = await (await DeskClient.signIn(gw.url, 'zhao')).connect();
+    const generalist = await (await DeskClient.signIn(gw.url, 'generalist')).connect();
     // The generalist has been idle longest, but Zhao knows social security (category 05, as the taxonomy files it).
     await generalist.ok('PUT', '/presence', { presence: 'available' });
     await zhao.ok('PUT', '/presence', { presence: 'available' });

@@ -389,6 +389,7 @@ const agentOf = (a: Awaited<ReturnType<HandoffService['profile']>>) => ({
   queues: a.queues,
   skills: a.skills,
   languages: a.languages,
+  connected: a.connected,
   idleSince: a.idleSince.toISOString(),
 });
 

@@ -3,7 +3,7 @@ import type { WebSocket } from 'ws';
 import type { ConversationBroker } from '../assistant/broker.js';
 import { followConversation } from '../channels/follow-conversation.js';
 import type { StaffSession } from '../core/accounts.js';
-import { summaryOf } from './handoff-store.js';
+import { DESK_SEEN_RENEW_MS, summaryOf } from './handoff-store.js';
 import { DESK_TOPIC, type DeskEvent, type HandoffService } from './handoff-service.js';
 
 /** Proxies and load balancers drop idle sockets; a ping every 30 s keeps the stream open. */
@@ -53,7 +53,13 @@ export const deskStream: FastifyPluginAsync<DeskStreamOptions> = async (app, { h
   const unsubscribe = handoffs.busEvents(DESK_TOPIC, (payload) => {
     onEvent(payload as DeskEvent).catch((error) => app.log.warn({ err: error }, 'desk event failed'));
   });
+  // Renews the connected agents' desks, so routing offers to them (handoff-store.ts DESK_SEEN_TTL_MS).
+  const renew = setInterval(() => {
+    const ids = [...new Set([...sockets].map((d) => d.session.account.id))];
+    handoffs.store.deskSeen(ids).catch((error) => app.log.warn({ err: error }, 'could not renew the desks'));
+  }, DESK_SEEN_RENEW_MS).unref();
   app.addHook('onClose', async () => {
+    clearInterval(renew);
     unsubscribe();
     for (const desk of sockets) desk.socket.close(1001, 'shutting down');
   });
@@ -117,14 +123,16 @@ export const deskStream: FastifyPluginAsync<DeskStreamOptions> = async (app, { h
           desk.watches.delete(message.conversationId);
         }
       });
-      void handoffs.profile(desk.session).then(
-        (me) =>
-          send(desk, {
-            type: 'hello',
-            me: { username: me.username, displayName: me.displayName, presence: me.presence },
-          }),
-        () => undefined,
-      );
+      // A desk now open: the agent may be offered what waits.
+      void (async () => {
+        const me = await handoffs.profile(desk.session);
+        send(desk, {
+          type: 'hello',
+          me: { username: me.username, displayName: me.displayName, presence: me.presence },
+        });
+        await handoffs.store.deskSeen([me.accountId]);
+        await handoffs.route();
+      })().catch((error) => app.log.warn({ err: error }, 'desk start failed'));
     },
   );
 };

@@ -30,7 +30,7 @@ describe('a department dialled into a phone call from the desk', () => {
   afterAll(() => gw?.cleanup());
 
   it('moves the caller into the conference and dials the department', async () => {
-    const desk = await DeskClient.signIn(gw.url, 'li');
+    const desk = await (await DeskClient.signIn(gw.url, 'li')).connect();
     await desk.ok('PUT', '/presence', { presence: 'available' });
     // A call the bot answered and then queued for agents (as channels/voice does).
     const conversation = await gw.broker.startConversation({

@@ -26,7 +26,8 @@ beforeAll(async () => {
   [alice, bob, carol, boss] = (await Promise.all(
     ['alice', 'bob', 'carol', 'boss'].map((name) => DeskClient.signIn(gw.url, name)),
   )) as [DeskClient, DeskClient, DeskClient, DeskClient];
-  await Promise.all([alice.connect(), bob.connect()]);
+  // Offers go to agents with a desk open.
+  await Promise.all([alice.connect(), bob.connect(), carol.connect()]);
 });
 afterAll(async () => {
   for (const desk of [alice, bob, carol, boss]) desk?.close();
@@ -262,6 +263,24 @@ describe('handoff and the agent desk', () => {
     });
     expect(moved.agent?.username).toBe('bob');
     await boss.ok('POST', `/handoffs/${handoff.id}/close`, { disposition: 'resolved' });
+  });
+
+  it('offers only to agents with a desk open', async () => {
+    await Promise.all([alice, bob, carol].map((desk) => desk.ok('PUT', '/presence', { presence: 'away' })));
+    await createStaff(gw, 'dan', ['agent']);
+    const dan = await DeskClient.signIn(gw.url, 'dan');
+    await dan.ok('PUT', '/presence', { presence: 'available' });
+    const { handoff } = await citizenAskingForPerson();
+    await gw.handoffs.route();
+    expect((await gw.handoffs.store.get(handoff.id))?.status).toBe('waiting');
+    const overview = await boss.ok('GET', '/supervisor');
+    expect(overview.agents.find((a: { username: string }) => a.username === 'dan')).toMatchObject({ connected: false });
+    // Opening the desk is enough: the waiting conversation is offered at once.
+    await dan.connect();
+    const offer = await dan.next((m) => m.type === 'offer');
+    expect((offer.handoff as { id: string }).id).toBe(handoff.id);
+    dan.close();
+    await boss.ok('POST', `/handoffs/${handoff.id}/close`, { disposition: 'invalid' });
   });
 
   it('keeps the desk to staff with a desk role, and conversations to those they are routed to', async () => {

@@ -156,11 +156,10 @@ export class HandoffService implements HandoffHooks {
       }
       const waiting = await this.store.waiting(trx);
       if (waiting.length === 0) return [];
-      const agents = (await this.store.profiles(trx)).map((a) => ({
-        ...a,
-        id: a.accountId,
-        idleSince: a.idleSince.getTime(),
-      }));
+      // Offers go only to agents with a desk open: a closed browser takes no conversations.
+      const agents = (await this.store.profiles(trx))
+        .filter((a) => a.connected)
+        .map((a) => ({ ...a, id: a.accountId, idleSince: a.idleSince.getTime() }));
       const made = [];
       for (const { handoffId, agentId } of assign(waiting, agents, now)) {
         const offered = await this.store.update(

@@ -23,6 +23,8 @@ export interface AgentProfile extends StaffRef {
   /** Handoffs offered to or owned by the agent now. */
   active: number;
   idleSince: Date;
+  /** A desk of theirs is connected (to any instance) now. */
+  connected: boolean;
 }
 
 /** A handoff as the desk lists it. */
@@ -57,6 +59,13 @@ export interface HandoffRecord extends HandoffSummary {
   context: Record<string, unknown>;
   notes: HandoffNote[];
 }
+
+/**
+ * A desk counts as connected this long after its instance last renewed it (every DESK_SEEN_RENEW_MS): an
+ * agent whose browser closed, or whose instance died, gets no more offers after this.
+ */
+export const DESK_SEEN_TTL_MS = 45_000;
+export const DESK_SEEN_RENEW_MS = 15_000;
 
 /** Order of service by class (handoff/routing.ts), in SQL. */
 const RANK = (table: string) =>
@@ -101,6 +110,9 @@ export class HandoffStore {
         'p.languages',
         'p.capacity',
         'p.idle_since',
+        sql<boolean>`coalesce(p.desk_seen_at > now() - ${`${DESK_SEEN_TTL_MS} milliseconds`}::interval, false)`.as(
+          'connected',
+        ),
         (eb) =>
           eb
             .selectFrom('handoffs as h')
@@ -124,6 +136,7 @@ export class HandoffStore {
       capacity: r.capacity,
       active: Number(r.active ?? 0),
       idleSince: r.idle_since,
+      connected: r.connected,
     }));
   }
 
@@ -142,6 +155,16 @@ export class HandoffStore {
         updated_at: sql`now()`,
       })
       .where('account_id', '=', accountId)
+      .execute();
+  }
+
+  /** The agents' desks are connected now (each instance renews the ones it holds). */
+  async deskSeen(accountIds: string[]): Promise<void> {
+    if (accountIds.length === 0) return;
+    await this.db
+      .updateTable('agent_profiles')
+      .set({ desk_seen_at: sql`now()` })
+      .where('account_id', 'in', accountIds)
       .execute();
   }
 

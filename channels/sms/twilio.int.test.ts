@@ -302,7 +302,7 @@ describe('SMS (Twilio-compatible)', () => {
     provider();
     const phone = '+8613700001111';
     await createStaff(gw, 'sms-desk-agent', ['agent']);
-    const desk = await DeskClient.signIn(gw.url, 'sms-desk-agent');
+    const desk = await (await DeskClient.signIn(gw.url, 'sms-desk-agent')).connect();
     await desk.ok('PUT', '/presence', { presence: 'available' });
     expect((await inbound(phone, '转人工', 'SM-handoff-1')).status).toBe(200);
     const offered = await eventually(async () => {

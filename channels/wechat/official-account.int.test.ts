@@ -112,7 +112,7 @@ describe('WeChat official account: while an agent has the conversation', () => {
         return { errcode: 0, errmsg: 'ok' };
       });
     await createStaff(gw, 'wechat-agent', ['agent']);
-    const desk = await DeskClient.signIn(gw.url, 'wechat-agent');
+    const desk = await (await DeskClient.signIn(gw.url, 'wechat-agent')).connect();
     await desk.ok('PUT', '/presence', { presence: 'available' });
     // The bot's answer to 转人工 is the passive reply; then the agent takes over.
     const asked = await postXml(gw, textMessage('o-agent-1', '转人工', '6100000000000000001'), signedQuery());

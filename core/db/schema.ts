@@ -260,6 +260,7 @@ export interface AgentProfilesTable {
   languages: Json<string[]>;
   capacity: Generated<number>;
   idle_since: Timestamp;
+  desk_seen_at: NullableTimestamp;
   updated_at: Timestamp;
 }
 

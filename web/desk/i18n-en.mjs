@@ -185,6 +185,7 @@ export const en = {
   'sup.longest': 'Longest wait',
   'sup.agents': 'Agents',
   'sup.agent': 'Name',
+  'sup.offline': 'no desk open',
   'sup.presence': 'Status',
   'sup.load': 'Active / capacity',
   'sup.live': 'Live conversations',

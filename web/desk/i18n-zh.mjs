@@ -179,6 +179,7 @@ export const zh = {
   'sup.longest': '最长等待',
   'sup.agents': '坐席',
   'sup.agent': '姓名',
+  'sup.offline': '未打开工作台',
   'sup.presence': '状态',
   'sup.load': '会话 / 容量',
   'sup.live': '进行中的会话',

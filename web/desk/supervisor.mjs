@@ -41,7 +41,11 @@ export function renderSupervisor({ open, toast }) {
         [t('sup.agent'), t('sup.presence'), t('sup.load'), t('sup.settings')],
         agents.map((a) => [
           nameOf(a),
-          h('span', { class: ['presence', `presence-${a.presence}`] }, label('presence', a.presence)),
+          [
+            h('span', { class: ['presence', `presence-${a.presence}`] }, label('presence', a.presence)),
+            // Available but with no desk open: routing offers them nothing.
+            a.connected === false ? h('span', { class: 'muted offline-mark' }, ` · ${t('sup.offline')}`) : null,
+          ],
           `${a.active ?? 0} / ${a.capacity ?? '—'}`,
           h(
             'button',

@@ -15,6 +15,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('languages', 'jsonb', (c) => c.notNull().defaultTo(sql`'["zh","en"]'::jsonb`))
     .addColumn('capacity', 'integer', (c) => c.notNull().defaultTo(3))
     .addColumn('idle_since', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+    // When a desk of the agent's was last connected (the desk stream renews it): no desk, no offers.
+    .addColumn('desk_seen_at', 'timestamptz')
     .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
 
