@@ -7,7 +7,7 @@
 import { mkdir } from 'node:fs/promises';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumMissing, launchChromium } from './support/chromium.js';
+import { chromiumMissing, launchChromium, watchedPage } from './support/chromium.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { createStaff, STAFF_PASSWORD } from './support/staff.js';
 
@@ -22,19 +22,9 @@ describe.skipIf(chromiumMissing)('agent desk in Chromium', () => {
   const dialogs: string[] = [];
   const problems: string[] = [];
 
-  async function newPage(viewport = { width: 1440, height: 960 }): Promise<Page> {
-    const context = await browser.newContext({ locale: 'zh-CN', viewport });
-    context.setDefaultTimeout(15_000);
+  async function newPage(viewport?: { width: number; height: number }): Promise<Page> {
+    const { context, page } = await watchedPage(browser, { dialogs, problems }, { viewport });
     contexts.push(context);
-    const page = await context.newPage();
-    page.on('dialog', async (d) => {
-      dialogs.push(`${d.type()}: ${d.message()}`);
-      await d.dismiss();
-    });
-    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-    page.on('console', (m) => {
-      if (/Content Security Policy|Refused to/i.test(m.text())) problems.push(`csp: ${m.text()}`);
-    });
     return page;
   }
 

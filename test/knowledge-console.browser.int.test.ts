@@ -8,7 +8,7 @@ import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../core/audit.js';
-import { chromiumMissing, launchChromium } from './support/chromium.js';
+import { chromiumMissing, launchChromium, watchedPage } from './support/chromium.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 
 const PASSWORD = 'correct-horse-battery';
@@ -31,19 +31,13 @@ describe.skipIf(chromiumMissing)('knowledge console in Chromium', () => {
 
   /** Records every request, native dialog, page error and CSP violation of a context's pages. */
   async function newContext(): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1280, height: 900 } });
-    context.setDefaultTimeout(10_000);
-    context.on('request', (r) => hosts.add(new URL(r.url()).host));
-    const page = await context.newPage();
-    page.on('dialog', async (d) => {
-      dialogs.push(`${d.type()}: ${d.message()}`);
-      await d.dismiss();
-    });
-    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-    page.on('console', (m) => {
-      if (/Content Security Policy|Refused to/i.test(m.text())) problems.push(`csp: ${m.text()}`);
-    });
-    return { context, page };
+    const watched = await watchedPage(
+      browser,
+      { dialogs, problems },
+      { viewport: { width: 1280, height: 900 }, timeoutMs: 10_000 },
+    );
+    watched.context.on('request', (r) => hosts.add(new URL(r.url()).host));
+    return watched;
   }
 
   async function signIn(page: Page, username: string, password = PASSWORD) {

@@ -92,52 +92,6 @@ const env = (passiveReplyMs: number) => ({
 
 onlyLocalNetwork();
 
-describe('WeChat official account: while an agent has the conversation', () => {
-  let gw: TestGateway;
-  beforeAll(async () => {
-    gw = await startTestGateway({ env: env(4000) });
-  });
-  afterAll(async () => gw?.cleanup());
-
-  it("answers the citizen's messages with `success` and sends the agent's through the customer-service API", async () => {
-    nock(API).get('/cgi-bin/token').query(true).reply(200, { access_token: 'TOKEN-A', expires_in: 7200 });
-    const sent: { touser: string; content: string }[] = [];
-    nock(API)
-      .post('/cgi-bin/message/custom/send')
-      .query(true)
-      .times(10)
-      .reply(200, async (request: Request) => {
-        const body = (await request.json()) as { touser: string; text: { content: string } };
-        sent.push({ touser: body.touser, content: body.text.content });
-        return { errcode: 0, errmsg: 'ok' };
-      });
-    await createStaff(gw, 'wechat-agent', ['agent']);
-    const desk = await (await DeskClient.signIn(gw.url, 'wechat-agent')).connect();
-    await desk.ok('PUT', '/presence', { presence: 'available' });
-    // The bot's answer to 转人工 is the passive reply; then the agent takes over.
-    const asked = await postXml(gw, textMessage('o-agent-1', '转人工', '6100000000000000001'), signedQuery());
-    expect(parse(await asked.text()).Content).toContain('转接人工坐席');
-    const handoff = await eventually(async () => {
-      const { items } = await desk.ok('GET', '/handoffs?view=mine');
-      return items.find((h: { channelId: string }) => h.channelId === 'wechat');
-    });
-    await desk.ok('POST', `/handoffs/${handoff.id}/accept`, {});
-    await desk.ok('POST', `/handoffs/${handoff.id}/messages`, { text: '您好，我是人工坐席小李。' });
-    await eventually(() => (sent.some((m) => m.content === '您好，我是人工坐席小李。') ? true : undefined));
-    expect(sent.find((m) => m.content === '您好，我是人工坐席小李。')?.touser).toBe('o-agent-1');
-
-    const said = await postXml(
-      gw,
-      textMessage('o-agent-1', '我家楼下的路灯坏了', '6100000000000000002'),
-      signedQuery(),
-    );
-    expect(await said.text()).toBe('success');
-    const card = await desk.ok('GET', `/handoffs/${handoff.id}`);
-    expect(card.transcript.map((a: { text?: string }) => a.text)).toContain('我家楼下的路灯坏了');
-    nock.cleanAll();
-  });
-});
-
 describe('WeChat official account: passive replies', () => {
   let gw: TestGateway;
   beforeAll(async () => {
@@ -244,6 +198,45 @@ describe('WeChat official account: passive replies', () => {
     expect((await postXml(gw, '<xml><FromUserName>o</FromUserName><Content>', signedQuery())).status).toBe(400);
     const huge = textMessage('o-citizen-6', '字'.repeat(400_000), '5000000000000000006');
     expect((await postXml(gw, huge, signedQuery())).status).toBe(413);
+  });
+
+  it("answers the citizen's messages with `success` and sends the agent's through the customer-service API", async () => {
+    // Whatever token the earlier tests left cached, or a fresh one.
+    nock(API).get('/cgi-bin/token').query(true).optionally().reply(200, { access_token: 'TOKEN-A', expires_in: 7200 });
+    const sent: { touser: string; content: string }[] = [];
+    nock(API)
+      .post('/cgi-bin/message/custom/send')
+      .query(true)
+      .times(10)
+      .reply(200, async (request: Request) => {
+        const body = (await request.json()) as { touser: string; text: { content: string } };
+        sent.push({ touser: body.touser, content: body.text.content });
+        return { errcode: 0, errmsg: 'ok' };
+      });
+    await createStaff(gw, 'wechat-desk-agent', ['agent']);
+    const desk = await (await DeskClient.signIn(gw.url, 'wechat-desk-agent')).connect();
+    await desk.ok('PUT', '/presence', { presence: 'available' });
+    // The bot's answer to 转人工 is the passive reply; then the agent takes over.
+    const asked = await postXml(gw, textMessage('o-agent-1', '转人工', '6100000000000000001'), signedQuery());
+    expect(parse(await asked.text()).Content).toContain('转接人工坐席');
+    const handoff = await eventually(async () => {
+      const { items } = await desk.ok('GET', '/handoffs?view=mine');
+      return items.find((h: { channelId: string }) => h.channelId === 'wechat');
+    });
+    await desk.ok('POST', `/handoffs/${handoff.id}/accept`, {});
+    await desk.ok('POST', `/handoffs/${handoff.id}/messages`, { text: '您好，我是人工坐席小李。' });
+    await eventually(() => (sent.some((m) => m.content === '您好，我是人工坐席小李。') ? true : undefined));
+    expect(sent.find((m) => m.content === '您好，我是人工坐席小李。')?.touser).toBe('o-agent-1');
+
+    const said = await postXml(
+      gw,
+      textMessage('o-agent-1', '我家楼下的路灯坏了', '6100000000000000002'),
+      signedQuery(),
+    );
+    expect(await said.text()).toBe('success');
+    const card = await desk.ok('GET', `/handoffs/${handoff.id}`);
+    expect(card.transcript.map((a: { text?: string }) => a.text)).toContain('我家楼下的路灯坏了');
+    nock.cleanAll();
   });
 });
 

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -28,4 +28,36 @@ export function launchChromium(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+/** What a browser test's pages did that they should not: native dialogs (dismissed), page errors, CSP refusals. */
+export interface PageProblems {
+  dialogs: string[];
+  problems: string[];
+}
+
+/**
+ * A page in a new context (Chinese locale) whose native dialogs, page errors and Content-Security-Policy
+ * refusals are recorded in `record`.
+ */
+export async function watchedPage(
+  browser: Browser,
+  record: PageProblems,
+  options: { viewport?: { width: number; height: number }; timeoutMs?: number } = {},
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({
+    locale: 'zh-CN',
+    viewport: options.viewport ?? { width: 1440, height: 960 },
+  });
+  context.setDefaultTimeout(options.timeoutMs ?? 15_000);
+  const page = await context.newPage();
+  page.on('dialog', async (d) => {
+    record.dialogs.push(`${d.type()}: ${d.message()}`);
+    await d.dismiss();
+  });
+  page.on('pageerror', (e) => record.problems.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (/Content Security Policy|Refused to/i.test(m.text())) record.problems.push(`csp: ${m.text()}`);
+  });
+  return { context, page };
 }
