@@ -87,6 +87,9 @@ describe('handoff and the agent desk', () => {
 
     const card = await bob.ok('GET', `/handoffs/${handoff.id}`);
     expect(card.readOnly).toBe(false);
+    // A supervisor reads along, and cannot write in Bob's name.
+    expect((await boss.ok('GET', `/handoffs/${handoff.id}`)).readOnly).toBe(true);
+    expect((await boss.call('POST', `/handoffs/${handoff.id}/messages`, { text: '插话' })).status).toBe(403);
     expect(texts(card.transcript)).toContain('转人工');
     expect(card.hits.length).toBeGreaterThan(0);
     expect(card.hits[0].score).toBeTypeOf('number');
