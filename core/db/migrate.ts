@@ -10,6 +10,7 @@ import * as delivery from './migrations/0008-delivery.js';
 import * as media from './migrations/0009-media.js';
 import * as voiceCalls from './migrations/0010-voice-calls.js';
 import * as handoffs from './migrations/0011-handoffs.js';
+import * as evalRuns from './migrations/0012-eval-runs.js';
 
 /** Migrations are compiled into the program (no directory scan), so a bundle or a test runs the same set. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -24,6 +25,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0009-media': media,
   '0010-voice-calls': voiceCalls,
   '0011-handoffs': handoffs,
+  '0012-eval-runs': evalRuns,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

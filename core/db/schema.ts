@@ -304,6 +304,30 @@ export interface HandoffInvitesTable {
   revoked_at: NullableTimestamp;
 }
 
+export interface EvalRunsTable {
+  id: string;
+  started_at: ColumnType<Date, string, string>;
+  finished_at: ColumnType<Date, string, string>;
+  knowledge_version: string;
+  embedder: string;
+  suites: Json<string[]>;
+  passed: boolean;
+  summary: Json<Record<string, unknown>>;
+}
+
+export interface EvalResultsTable {
+  run_id: string;
+  suite: string;
+  case_id: string;
+  category: string;
+  question: string;
+  expected: string;
+  got: string;
+  passed: boolean;
+  score: number | null;
+  detail: Json<Record<string, unknown>>;
+}
+
 export interface Database {
   conversations: ConversationsTable;
   participants: ParticipantsTable;
@@ -328,4 +352,6 @@ export interface Database {
   agent_profiles: AgentProfilesTable;
   handoffs: HandoffsTable;
   handoff_invites: HandoffInvitesTable;
+  eval_runs: EvalRunsTable;
+  eval_results: EvalResultsTable;
 }
