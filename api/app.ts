@@ -38,6 +38,7 @@ import { twilioVoiceRoutes, type TwilioVoiceOptions } from '../channels/voice/tw
 import { DatabaseDeadLetters } from '../core/queue/dead-letters.js';
 import { requireStaff, staffAuth } from './staff-auth.js';
 import { staffRoutes } from './staff-routes.js';
+import { evalsRoutes } from './evals-routes.js';
 import { deskRoutes } from '../handoff/desk-routes.js';
 import { joinRoutes } from '../handoff/join-routes.js';
 import type { HandoffService } from '../handoff/handoff-service.js';
@@ -201,6 +202,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       guard: (roles) => requireStaff(deps.accounts, roles),
     });
     await app.register(joinRoutes, { prefix: '/api/join', handoffs: deps.handoffs, broker: deps.broker });
+    await app.register(evalsRoutes, { prefix: '/api/evals', db: deps.db, accounts: deps.accounts });
     await app.register(staffRoutes, {
       prefix: '/api/staff',
       accounts: deps.accounts,

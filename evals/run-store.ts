@@ -106,6 +106,33 @@ export class EvalRunStore {
     }));
   }
 
+  /** A run's case outcomes, failed ones only when `failed`, in suite order; paged. */
+  async cases(runId: string, filter: { suite?: string; failed?: boolean; limit?: number; offset?: number } = {}) {
+    let query = this.db
+      .selectFrom('eval_results')
+      .select(['suite', 'case_id', 'category', 'question', 'expected', 'got', 'passed', 'score', 'detail'])
+      .where('run_id', '=', runId);
+    if (filter.suite) query = query.where('suite', '=', filter.suite);
+    if (filter.failed) query = query.where('passed', '=', false);
+    const rows = await query
+      .orderBy('suite')
+      .orderBy('case_id')
+      .limit(filter.limit ?? 50)
+      .offset(filter.offset ?? 0)
+      .execute();
+    return rows.map((r) => ({
+      suite: r.suite,
+      caseId: r.case_id,
+      category: r.category,
+      question: r.question,
+      expected: r.expected,
+      got: r.got,
+      passed: r.passed,
+      score: r.score,
+      detail: r.detail,
+    }));
+  }
+
   /** The last `limit` runs' headline metrics, oldest first, for the trend chart. */
   async trend(limit = 20): Promise<TrendPoint[]> {
     const rows = await this.db

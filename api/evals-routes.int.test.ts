@@ -1,0 +1,87 @@
+/**
+ * The stored eval runs over HTTP, for knowledge editors: runs, a run's failures, its HTML report (served
+ * under a policy that lets nothing run), the comparison of two runs; role-checked.
+ */
+import { readFile } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CaseOutcome } from '../evals/measure.js';
+import type { RunSummary } from '../evals/report.js';
+import { EvalRunStore } from '../evals/run-store.js';
+import { startTestGateway, type TestGateway } from '../test/support/gateway.js';
+import { createStaff, signIn, type StaffClient } from '../test/support/staff.js';
+
+let gw: TestGateway;
+let editor: StaffClient;
+let agent: StaffClient;
+let before: RunSummary;
+let after: RunSummary;
+
+const outcome = (caseId: string, passed: boolean, got: string): CaseOutcome => ({
+  caseId,
+  category: '社保',
+  question: caseId === 'q1' ? '<script>alert(1)</script>社保卡丢了怎么补办' : `问题 ${caseId}`,
+  expected: 'social-insurance-001',
+  got,
+  passed,
+  score: 0.5,
+});
+
+beforeAll(async () => {
+  gw = await startTestGateway();
+  await createStaff(gw, 'kb-editor', ['editor']);
+  await createStaff(gw, 'desk-agent', ['agent']);
+  editor = await signIn(gw, 'kb-editor', '/api/evals');
+  agent = await signIn(gw, 'desk-agent', '/api/evals');
+  const fixture = JSON.parse(await readFile(new URL('../evals/fixtures/run-summary.json', import.meta.url), 'utf8'));
+  const { trend: _trend, ...run } = fixture as RunSummary & { trend: unknown };
+  before = { ...run, id: 'run-before', startedAt: '2026-11-22T01:00:00.000Z' };
+  after = { ...run, id: 'run-after', startedAt: '2026-11-23T01:00:00.000Z' };
+  const store = new EvalRunStore(gw.database.db);
+  await store.save(before, [
+    { suite: 'retrieval-zh', outcome: outcome('q1', true, 'social-insurance-001') },
+    { suite: 'retrieval-zh', outcome: outcome('q2', false, 'social-insurance-004') },
+  ]);
+  await store.save(after, [
+    { suite: 'retrieval-zh', outcome: outcome('q1', false, 'social-insurance-005') },
+    { suite: 'retrieval-zh', outcome: outcome('q2', true, 'social-insurance-001') },
+  ]);
+});
+afterAll(() => gw?.cleanup());
+
+describe('eval runs over HTTP', () => {
+  it('lists runs and a run’s failures for editors, and nothing for agents', async () => {
+    expect((await agent('GET', '/runs')).status).toBe(403);
+    const runs = await editor('GET', '/runs');
+    expect(runs.status).toBe(200);
+    expect(runs.body.items.map((r: { id: string }) => r.id)).toEqual(['run-after', 'run-before']);
+    const failures = await editor('GET', '/runs/run-after/cases?failed=true');
+    expect(failures.body.items).toEqual([
+      expect.objectContaining({ caseId: 'q1', got: 'social-insurance-005', passed: false }),
+    ]);
+    expect((await editor('GET', '/runs/no-such-run')).status).toBe(404);
+    expect((await editor('GET', '/runs/run-after')).body.suites).toHaveLength(before.suites.length);
+  });
+
+  it('serves the report under a policy that lets nothing load or run, with citizen text escaped', async () => {
+    const cookie = await fetch(`${gw.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'kb-editor', password: 'correct-horse-battery' }),
+    }).then((r) => r.headers.get('set-cookie')!.split(';')[0]!);
+    const response = await fetch(`${gw.url}/api/evals/runs/run-after/report`, { headers: { cookie } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(response.headers.get('content-security-policy')).toMatch(/default-src 'none'/);
+    const html = await response.text();
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(html).not.toContain('<script>alert(1)</script>');
+  });
+
+  it('compares two runs: what regressed and what got better', async () => {
+    const { status, body } = await editor('GET', '/compare?from=run-before&to=run-after');
+    expect(status).toBe(200);
+    expect(body.regressed).toEqual([expect.objectContaining({ caseId: 'q1', before: 'social-insurance-001' })]);
+    expect(body.improved).toEqual([expect.objectContaining({ caseId: 'q2', after: 'social-insurance-001' })]);
+    expect((await editor('GET', '/compare?from=run-before&to=nope')).status).toBe(404);
+  });
+});

@@ -1,0 +1,109 @@
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Kysely } from 'kysely';
+import type { StaffAccounts } from '../core/accounts.js';
+import type { Database } from '../core/db/schema.js';
+import { AppError } from '../core/errors.js';
+import { renderReport } from '../evals/report.js';
+import { EvalRunStore } from '../evals/run-store.js';
+import { requireStaff } from './staff-auth.js';
+
+export interface EvalsRoutesOptions {
+  db: Kysely<Database>;
+  accounts: StaffAccounts;
+}
+
+/** Who reads the evals: those who write and review the knowledge base, and supervisors. */
+export const EVALS_ROLES = ['editor', 'reviewer', 'supervisor', 'admin'] as const;
+
+const tags = ['evals'];
+const page = {
+  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+  offset: Type.Integer({ minimum: 0, default: 0 }),
+};
+const RunId = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+
+/** The report's own policy: its charts are inline SVG and its styles inline; nothing else may load or run. */
+const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'";
+
+/**
+ * The stored eval runs (`npm run evals`) for the knowledge editors: the runs, one run's summary, its cases
+ * (the failures to review), its HTML report, and what changed between two runs.
+ */
+export const evalsRoutes: FastifyPluginAsyncTypebox<EvalsRoutesOptions> = async (app, options) => {
+  const store = new EvalRunStore(options.db);
+  const read = requireStaff(options.accounts, EVALS_ROLES);
+  const found = async <T>(value: Promise<T | undefined>, id: string): Promise<T> => {
+    const result = await value;
+    if (result === undefined) throw new AppError('E_NOT_FOUND', `No eval run ${id}.`);
+    return result;
+  };
+
+  app.get(
+    '/runs',
+    { schema: { tags, summary: 'Eval runs, newest first', querystring: Type.Object(page) }, preValidation: read },
+    async (request) => ({ items: await store.list(request.query.limit, request.query.offset), ...request.query }),
+  );
+
+  app.get(
+    '/runs/:id',
+    { schema: { tags, summary: "A run's summary: suites, metrics, thresholds", params: RunId }, preValidation: read },
+    async (request) => found(store.get(request.params.id), request.params.id),
+  );
+
+  app.get(
+    '/runs/:id/cases',
+    {
+      schema: {
+        tags,
+        summary: "A run's cases (failed=true: the failures), by suite",
+        params: RunId,
+        querystring: Type.Object({
+          suite: Type.Optional(Type.String({ maxLength: 64 })),
+          failed: Type.Boolean({ default: false }),
+          ...page,
+        }),
+      },
+      preValidation: read,
+    },
+    async (request) => {
+      await found(store.get(request.params.id), request.params.id);
+      const { suite, failed, limit, offset } = request.query;
+      return { items: await store.cases(request.params.id, { suite, failed, limit, offset }), limit, offset };
+    },
+  );
+
+  app.get(
+    '/runs/:id/report',
+    { schema: { tags, summary: "A run's HTML report", params: RunId }, preValidation: read },
+    async (request, reply) => {
+      const run = await found(store.get(request.params.id), request.params.id);
+      const trend = (await store.trend(50)).filter((point) => point.startedAt <= run.startedAt).slice(-20);
+      return reply
+        .type('text/html; charset=utf-8')
+        .header('content-security-policy', REPORT_CSP)
+        .header('x-content-type-options', 'nosniff')
+        .send(renderReport(run, trend));
+    },
+  );
+
+  app.get(
+    '/compare',
+    {
+      schema: {
+        tags,
+        summary: 'What got better and what regressed from one run to another',
+        querystring: Type.Object({
+          from: Type.String({ minLength: 1, maxLength: 64 }),
+          to: Type.String({ minLength: 1, maxLength: 64 }),
+        }),
+      },
+      preValidation: read,
+    },
+    async (request) => {
+      const { from, to } = request.query;
+      await found(store.get(from), from);
+      await found(store.get(to), to);
+      return store.compare(from, to);
+    },
+  );
+};
