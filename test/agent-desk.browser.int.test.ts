@@ -5,9 +5,8 @@
  * back to the bot; the citizen sees every step in Web Chat. Script in citizen text stays text on the desk.
  */
 import { mkdir } from 'node:fs/promises';
-import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumMissing, launchChromium, watchedPage } from './support/chromium.js';
+import { chromiumMissing, watchedBrowser, type WatchedBrowser } from './support/chromium.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { createStaff, STAFF_PASSWORD } from './support/staff.js';
 
@@ -17,24 +16,15 @@ const SCREENSHOT = 'test-results/agent-desk.png';
 
 describe.skipIf(chromiumMissing)('agent desk in Chromium', () => {
   let gw: TestGateway;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  const dialogs: string[] = [];
-  const problems: string[] = [];
-
-  async function newPage(viewport?: { width: number; height: number }): Promise<Page> {
-    const { context, page } = await watchedPage(browser, { dialogs, problems }, { viewport });
-    contexts.push(context);
-    return page;
-  }
+  let browser: WatchedBrowser;
+  const newPage = (viewport?: { width: number; height: number }) => browser.newPage(viewport);
 
   beforeAll(async () => {
     gw = await startTestGateway();
     await createStaff(gw, 'xiaowang', ['agent']);
-    browser = await launchChromium();
+    browser = await watchedBrowser();
   });
   afterAll(async () => {
-    for (const context of contexts) await context.close();
     await browser?.close();
     await gw?.cleanup();
   });
@@ -122,7 +112,7 @@ describe.skipIf(chromiumMissing)('agent desk in Chromium', () => {
 
     // Script in citizen text never ran, on any page; nothing broke the pages' strict policy.
     expect(await desk.locator('.msg.from-user img').count()).toBe(0);
-    expect(dialogs).toEqual([]);
-    expect(problems).toEqual([]);
+    expect(browser.record.dialogs).toEqual([]);
+    expect(browser.record.problems).toEqual([]);
   });
 });

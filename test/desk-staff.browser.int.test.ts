@@ -5,9 +5,9 @@
  * in the page first (the confirmation must match).
  */
 import { mkdir } from 'node:fs/promises';
-import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumMissing, launchChromium, watchedPage } from './support/chromium.js';
+import { chromiumMissing, watchedBrowser, type WatchedBrowser } from './support/chromium.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { createStaff, STAFF_PASSWORD } from './support/staff.js';
 
@@ -17,16 +17,8 @@ const WANG_NEW_PASSWORD = 'wang-brand-new-password';
 
 describe.skipIf(chromiumMissing)('staff settings on the agent desk in Chromium', () => {
   let gw: TestGateway;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  const dialogs: string[] = [];
-  const problems: string[] = [];
-
-  async function newPage(viewport?: { width: number; height: number }): Promise<Page> {
-    const { context, page } = await watchedPage(browser, { dialogs, problems }, { viewport });
-    contexts.push(context);
-    return page;
-  }
+  let browser: WatchedBrowser;
+  const newPage = (viewport?: { width: number; height: number }) => browser.newPage(viewport);
 
   async function signInAt(page: Page, username: string, password = STAFF_PASSWORD): Promise<void> {
     await page.goto(`${gw.url}/desk`);
@@ -52,10 +44,9 @@ describe.skipIf(chromiumMissing)('staff settings on the agent desk in Chromium',
     gw = await startTestGateway();
     await createStaff(gw, 'root', ['admin', 'supervisor']);
     await createStaff(gw, 'wang', ['agent']);
-    browser = await launchChromium();
+    browser = await watchedBrowser();
   });
   afterAll(async () => {
-    for (const context of contexts) await context.close();
     await browser?.close();
     await gw?.cleanup();
   });
@@ -167,7 +158,7 @@ describe.skipIf(chromiumMissing)('staff settings on the agent desk in Chromium',
     await admin.screenshot({ path: SCREENSHOT });
     await admin.getByRole('dialog').getByRole('button', { name: '取消', exact: true }).click();
 
-    expect(dialogs).toEqual([]);
-    expect(problems).toEqual([]);
+    expect(browser.record.dialogs).toEqual([]);
+    expect(browser.record.problems).toEqual([]);
   });
 });

@@ -92,6 +92,25 @@ const env = (passiveReplyMs: number) => ({
 
 onlyLocalNetwork();
 
+/** WeChat's customer-service message API: accepts the next ten sends and records each. */
+function customServiceApi() {
+  const sent: { touser: string; content: string; token: string }[] = [];
+  nock(API)
+    .post('/cgi-bin/message/custom/send')
+    .query(true)
+    .times(10)
+    .reply(200, async (request: Request) => {
+      const body = (await request.json()) as { touser: string; text: { content: string } };
+      sent.push({
+        touser: body.touser,
+        content: body.text.content,
+        token: new URL(request.url).searchParams.get('access_token')!,
+      });
+      return { errcode: 0, errmsg: 'ok' };
+    });
+  return sent;
+}
+
 describe('WeChat official account: passive replies', () => {
   let gw: TestGateway;
   beforeAll(async () => {
@@ -203,16 +222,7 @@ describe('WeChat official account: passive replies', () => {
   it("answers the citizen's messages with `success` and sends the agent's through the customer-service API", async () => {
     // Whatever token the earlier tests left cached, or a fresh one.
     nock(API).get('/cgi-bin/token').query(true).optionally().reply(200, { access_token: 'TOKEN-A', expires_in: 7200 });
-    const sent: { touser: string; content: string }[] = [];
-    nock(API)
-      .post('/cgi-bin/message/custom/send')
-      .query(true)
-      .times(10)
-      .reply(200, async (request: Request) => {
-        const body = (await request.json()) as { touser: string; text: { content: string } };
-        sent.push({ touser: body.touser, content: body.text.content });
-        return { errcode: 0, errmsg: 'ok' };
-      });
+    const sent = customServiceApi();
     await createStaff(gw, 'wechat-desk-agent', ['agent']);
     const desk = await (await DeskClient.signIn(gw.url, 'wechat-desk-agent')).connect();
     await desk.ok('PUT', '/presence', { presence: 'available' });
@@ -263,25 +273,12 @@ describe('WeChat official account: replies by the customer-service API', () => {
   };
 
   it('answers `success` at once and sends the reply through the API, with one shared token', async () => {
-    const sent: { touser: string; content: string; token: string }[] = [];
     const tokens = nock(API)
       .get('/cgi-bin/token')
       .query({ grant_type: 'client_credential', appid: APP_ID, secret: 'app-secret' })
       .once()
       .reply(200, { access_token: 'TOKEN-1', expires_in: 7200 });
-    nock(API)
-      .post('/cgi-bin/message/custom/send')
-      .query(true)
-      .times(10)
-      .reply(200, async (request: Request) => {
-        const body = (await request.json()) as { touser: string; text: { content: string } };
-        sent.push({
-          touser: body.touser,
-          content: body.text.content,
-          token: new URL(request.url).searchParams.get('access_token')!,
-        });
-        return { errcode: 0, errmsg: 'ok' };
-      });
+    const sent = customServiceApi();
     const response = await postXml(
       gw,
       textMessage('o-async-1', '你好，有个问题想问一下', '6000000000000000001'),

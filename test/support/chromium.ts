@@ -61,3 +61,28 @@ export async function watchedPage(
   });
   return { context, page };
 }
+
+/** A browser for one test file: every page in a context of its own, watched into `record`. */
+export interface WatchedBrowser {
+  record: PageProblems;
+  newPage(viewport?: { width: number; height: number }): Promise<Page>;
+  close(): Promise<void>;
+}
+
+export async function watchedBrowser(): Promise<WatchedBrowser> {
+  const browser = await launchChromium();
+  const record: PageProblems = { dialogs: [], problems: [] };
+  const contexts: BrowserContext[] = [];
+  return {
+    record,
+    async newPage(viewport) {
+      const { context, page } = await watchedPage(browser, record, { viewport });
+      contexts.push(context);
+      return page;
+    },
+    async close() {
+      for (const context of contexts) await context.close();
+      await browser.close();
+    },
+  };
+}
