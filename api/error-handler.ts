@@ -30,7 +30,9 @@ export function installErrorHandler(app: FastifyInstance): void {
     const status = ERROR_STATUS[code];
     if (status >= 500 && code !== 'E_NOT_IMPLEMENTED') request.log.error({ err: error }, 'request failed');
     else request.log.info({ code, status }, message);
-    return reply.code(status).send({ error: { code, message } });
+    // An AppError's details are meant for the caller (the regressions that blocked a publish, the roles needed).
+    const details = error instanceof AppError ? error.details : undefined;
+    return reply.code(status).send({ error: { code, message, ...(details ? { details } : {}) } });
   });
   app.setNotFoundHandler((request, reply) =>
     reply

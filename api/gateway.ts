@@ -39,6 +39,8 @@ import type { Transcriber } from '../channels/voice/transcriber.js';
 import type { Synthesizer } from '../channels/voice/synthesizer.js';
 import { createTranscriber, startVoiceChannel, type VoiceChannel } from '../channels/voice/voice-channel.js';
 import { HandoffService } from '../handoff/handoff-service.js';
+import { loadSuite } from '../evals/load-suite.js';
+import { EvalPublishGate, type GateCase } from '../evals/publish-gate.js';
 import { buildApp } from './app.js';
 
 export interface Gateway {
@@ -103,6 +105,20 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     const search = await new KnowledgeSearch(db, index, await loadSynonyms(db)).start();
     cleanups.push(async () => search.stop());
     const editorial = new KnowledgeEditorial(db, index, () => void search.refresh().catch(() => undefined));
+    const gateSuite = config.publishGateSuite;
+    if (gateSuite) {
+      let cases: Promise<GateCase[]> | undefined;
+      editorial.useGate(
+        new EvalPublishGate({
+          db,
+          index,
+          search,
+          // Read on the first publish, not at start-up.
+          cases: () =>
+            (cases ??= loadSuite(gateSuite).then((suite) => (suite.kind === 'retrieval' ? suite.cases : []))),
+        }),
+      );
+    }
     const tokenSecret =
       config.tokenSecret ??
       (await getOrCreateSetting(db, 'directline.token_secret', () => randomBytes(48).toString('base64url')));

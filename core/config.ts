@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 /** Raised when the environment holds a value the gateway cannot start with. Names the variable. */
@@ -59,6 +60,11 @@ const schema = z.object({
   JOB_ATTEMPTS: positiveInt.max(50).default(5),
   RATE_LIMIT_GUEST_TOKENS_PER_MINUTE: positiveInt.default(20),
   RATE_LIMIT_MESSAGES_PER_MINUTE: positiveInt.default(60),
+  /**
+   * The retrieval suite whose questions gate publishing (evals/publish-gate.ts): a reviewed revision that would
+   * make a question answered right go wrong is not published. `off` turns the gate off.
+   */
+  PUBLISH_GATE_SUITE: z.string().min(1).optional(),
   /** Agents' queues, comma-separated; the first takes every handoff the bot raises. */
   HANDOFF_QUEUES: z
     .string()
@@ -171,6 +177,8 @@ export interface Config {
     /** Activities one conversation may post per minute. */
     messagesPerMinute: number;
   };
+  /** The retrieval suite that gates publishing (a path), or undefined when the gate is off. */
+  publishGateSuite?: string;
   handoff: {
     queues: string[];
     offerTimeoutMs: number;
@@ -279,6 +287,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       guestTokensPerMinute: e.RATE_LIMIT_GUEST_TOKENS_PER_MINUTE,
       messagesPerMinute: e.RATE_LIMIT_MESSAGES_PER_MINUTE,
     },
+    publishGateSuite:
+      e.PUBLISH_GATE_SUITE === 'off'
+        ? undefined
+        : (e.PUBLISH_GATE_SUITE ?? fileURLToPath(new URL('../evals/suites/retrieval-zh.yaml', import.meta.url))),
     handoff: {
       queues: e.HANDOFF_QUEUES.split(','),
       offerTimeoutMs: e.HANDOFF_OFFER_TIMEOUT_SECONDS * 1000,

@@ -105,11 +105,29 @@ const OPEN: RevisionStatus[] = ['draft', 'in_review'];
  * Only published, unexpired articles are searchable; retiring takes an article out of search at once.
  * Every action is checked against the actor's roles and written to the audit log in the same transaction.
  */
+/** What a publish would break: the eval questions answered right before and wrong after. */
+export interface PublishGate {
+  check(
+    record: ArticleRecord,
+    revision: number,
+  ): Promise<{ checked: number; regressions: { question: string; expected: string; before: string; after: string }[] }>;
+}
+
 export class KnowledgeEditorial {
   /**
    * @param onPublishedChange called after a change to what citizens can be answered from (publish,
    *   retire), so this instance's search index catches up at once rather than at its next check.
    */
+  /**
+   * Checked before a reviewed revision is published (evals/publish-gate.ts): it answers what the change
+   * would break; anything makes the approval fail with those regressions, and nothing is published.
+   */
+  private gate?: PublishGate;
+
+  useGate(gate: PublishGate): void {
+    this.gate = gate;
+  }
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly chunks: ChunkWriter,
@@ -229,6 +247,30 @@ export class KnowledgeEditorial {
    */
   async approve(actor: Actor, id: string, note?: string): Promise<ArticleDetail> {
     assertMay(actor, 'review');
+    if (this.gate) {
+      const open = await this.openRevision(this.db, id, true);
+      if (open.status === 'in_review') {
+        const record = { id, ...(open.content as unknown as ArticleContent) };
+        const verdict = await this.gate.check(record, open.revision);
+        if (verdict.regressions.length) {
+          await audit(this.db, actor, {
+            action: 'knowledge.review.blocked',
+            targetType: 'knowledge_article',
+            targetId: id,
+            detail: { revision: open.revision, regressions: verdict.regressions.length, checked: verdict.checked },
+          });
+          const shown = verdict.regressions
+            .slice(0, 3)
+            .map((r) => `“${r.question}”`)
+            .join('、');
+          throw new AppError(
+            'E_CONFLICT',
+            `Not published: ${verdict.regressions.length} of ${verdict.checked} eval questions answered right now would go wrong (${shown}).`,
+            { regressions: verdict.regressions, checked: verdict.checked },
+          );
+        }
+      }
+    }
     await this.db.transaction().execute(async (trx) => {
       const open = await this.openRevision(trx, id, true);
       if (open.status !== 'in_review')

@@ -121,8 +121,25 @@ export class KnowledgeSearch {
     return this.refreshing;
   }
 
+  /**
+   * A search over the database as one transaction sees it (an article change not committed yet): for the
+   * publish gate. It reads the index's state as it is (no reload) and builds its word index once.
+   */
+  static async within(
+    trx: Kysely<Database>,
+    index: VectorIndex,
+    synonyms: SynonymDictionary,
+  ): Promise<KnowledgeSearch> {
+    const search = new KnowledgeSearch(trx, index, synonyms);
+    search.fixedIndex = true;
+    await search.refresh();
+    return search;
+  }
+
+  private fixedIndex = false;
+
   private async rebuildIfChanged(): Promise<void> {
-    await this.index.reload();
+    if (!this.fixedIndex) await this.index.reload();
     const { n, latest } = await this.db
       .selectFrom('knowledge_articles')
       .select((eb) => [eb.fn.countAll<string>().as('n'), eb.fn.max('updated_at').as('latest')])
