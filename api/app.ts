@@ -39,6 +39,7 @@ import { DatabaseDeadLetters } from '../core/queue/dead-letters.js';
 import { requireStaff, staffAuth } from './staff-auth.js';
 import { staffRoutes } from './staff-routes.js';
 import { evalsRoutes } from './evals-routes.js';
+import type { EvalParts } from '../evals/runner.js';
 import { deskRoutes } from '../handoff/desk-routes.js';
 import { joinRoutes } from '../handoff/join-routes.js';
 import type { HandoffService } from '../handoff/handoff-service.js';
@@ -71,6 +72,8 @@ export interface AppDependencies {
   media: MediaStore;
   handoffs: HandoffService;
   tickets: TicketStore;
+  /** The live knowledge search and language understanding, for eval re-runs. */
+  evalParts(): Promise<EvalParts>;
 }
 
 /** The HTTP face of the gateway. Pure assembly: every dependency is built by the caller. */
@@ -202,7 +205,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       guard: (roles) => requireStaff(deps.accounts, roles),
     });
     await app.register(joinRoutes, { prefix: '/api/join', handoffs: deps.handoffs, broker: deps.broker });
-    await app.register(evalsRoutes, { prefix: '/api/evals', db: deps.db, accounts: deps.accounts });
+    await app.register(evalsRoutes, {
+      prefix: '/api/evals',
+      db: deps.db,
+      accounts: deps.accounts,
+      parts: deps.evalParts,
+    });
     await app.register(staffRoutes, {
       prefix: '/api/staff',
       accounts: deps.accounts,

@@ -84,4 +84,27 @@ describe('eval runs over HTTP', () => {
     expect(body.improved).toEqual([expect.objectContaining({ caseId: 'q2', after: 'social-insurance-001' })]);
     expect((await editor('GET', '/compare?from=run-before&to=nope')).status).toBe(404);
   });
+
+  it('records an editor’s verdict on a failure, audited', async () => {
+    const body = { suite: 'retrieval-zh', caseId: 'q1', verdict: 'expected_wrong' };
+    expect((await agent('POST', '/runs/run-after/cases/verdict', body)).status).toBe(403);
+    expect((await editor('POST', '/runs/run-after/cases/verdict', body)).status).toBe(200);
+    const failures = await editor('GET', '/runs/run-after/cases?failed=true');
+    expect(failures.body.items[0]).toMatchObject({ caseId: 'q1', verdict: 'expected_wrong' });
+    expect((await editor('POST', '/runs/run-after/cases/verdict', { ...body, caseId: 'nope' })).status).toBe(404);
+    const audited = await gw.database.db.selectFrom('audit_log').select('action').execute();
+    expect(audited.map((a) => a.action)).toContain('evals.verdict');
+  });
+
+  it('re-runs a run’s failed retrieval cases against the live base as a new run', async () => {
+    const rerun = await editor('POST', '/runs/run-after/rerun', {});
+    expect(rerun.status).toBe(200);
+    expect(rerun.body.id).not.toBe('run-after');
+    expect(rerun.body.suites).toEqual([
+      expect.objectContaining({ suite: 'retrieval-zh', kind: 'retrieval', cases: 1 }),
+    ]);
+    const cases = await editor('GET', `/runs/${rerun.body.id}/cases`);
+    expect(cases.body.items).toEqual([expect.objectContaining({ caseId: 'q1', expected: 'social-insurance-001' })]);
+    expect((await editor('GET', '/runs')).body.items).toHaveLength(3);
+  });
 });

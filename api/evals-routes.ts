@@ -5,15 +5,22 @@ import type { Database } from '../core/db/schema.js';
 import { AppError } from '../core/errors.js';
 import { renderReport } from '../evals/report.js';
 import { EvalRunStore } from '../evals/run-store.js';
+import { runEvals, type EvalParts } from '../evals/runner.js';
+import type { EvalSuite } from '../evals/suite-schema.js';
+import { audit } from '../core/audit.js';
 import { requireStaff } from './staff-auth.js';
 
 export interface EvalsRoutesOptions {
   db: Kysely<Database>;
   accounts: StaffAccounts;
+  /** The live assistant parts a re-run measures against. */
+  parts(): Promise<EvalParts>;
 }
 
 /** Who reads the evals: those who write and review the knowledge base, and supervisors. */
 export const EVALS_ROLES = ['editor', 'reviewer', 'supervisor', 'admin'] as const;
+/** Who acts on them (verdicts, re-runs): those who write and review the knowledge base. */
+export const EVALS_ACT_ROLES = ['editor', 'reviewer', 'admin'] as const;
 
 const tags = ['evals'];
 const page = {
@@ -32,6 +39,7 @@ const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:
 export const evalsRoutes: FastifyPluginAsyncTypebox<EvalsRoutesOptions> = async (app, options) => {
   const store = new EvalRunStore(options.db);
   const read = requireStaff(options.accounts, EVALS_ROLES);
+  const act = requireStaff(options.accounts, EVALS_ACT_ROLES);
   const found = async <T>(value: Promise<T | undefined>, id: string): Promise<T> => {
     const result = await value;
     if (result === undefined) throw new AppError('E_NOT_FOUND', `No eval run ${id}.`);
@@ -69,6 +77,77 @@ export const evalsRoutes: FastifyPluginAsyncTypebox<EvalsRoutesOptions> = async 
       await found(store.get(request.params.id), request.params.id);
       const { suite, failed, limit, offset } = request.query;
       return { items: await store.cases(request.params.id, { suite, failed, limit, offset }), limit, offset };
+    },
+  );
+
+  app.post(
+    '/runs/:id/cases/verdict',
+    {
+      schema: {
+        tags,
+        summary: "An editor's verdict on a case: correct after all, wrong, or the expectation is wrong",
+        params: RunId,
+        body: Type.Object({
+          suite: Type.String({ minLength: 1, maxLength: 64 }),
+          caseId: Type.String({ minLength: 1, maxLength: 2000 }),
+          verdict: Type.Union([Type.Literal('correct'), Type.Literal('wrong'), Type.Literal('expected_wrong')]),
+        }),
+      },
+      preValidation: act,
+    },
+    async (request) => {
+      const { suite, caseId, verdict } = request.body;
+      const done = await store.setVerdict(request.staff!.actor, request.params.id, suite, caseId, verdict);
+      if (!done) throw new AppError('E_NOT_FOUND', `No case ${caseId} in ${suite} of run ${request.params.id}.`);
+      return { suite, caseId, verdict };
+    },
+  );
+
+  app.post(
+    '/runs/:id/rerun',
+    {
+      schema: {
+        tags,
+        summary: "Re-measure a run's failed retrieval cases against the live knowledge base (a new run)",
+        params: RunId,
+        body: Type.Optional(Type.Object({})),
+      },
+      preValidation: act,
+    },
+    async (request) => {
+      const run = await found(store.get(request.params.id), request.params.id);
+      const retrieval = new Set(run.suites.filter((s) => s.kind === 'retrieval').map((s) => s.suite));
+      const failed = (await store.cases(run.id, { failed: true, limit: 100_000 })).filter((c) =>
+        retrieval.has(c.suite),
+      );
+      if (failed.length === 0)
+        throw new AppError('E_CONFLICT', 'Nothing to re-run: the run has no failed retrieval cases.');
+      const suites: EvalSuite[] = [...retrieval].flatMap((name) => {
+        const cases = failed.filter((c) => c.suite === name);
+        return cases.length
+          ? [
+              {
+                suite: name,
+                kind: 'retrieval' as const,
+                description: `re-run of ${run.id}`,
+                cases: cases.map((c) => ({ id: c.caseId, q: c.question, expect: c.expected, category: c.category })),
+              },
+            ]
+          : [];
+      });
+      const rerun = await runEvals(suites, await options.parts());
+      await store.save(rerun.run, rerun.outcomes);
+      await audit(options.db, request.staff!.actor, {
+        action: 'evals.rerun',
+        targetType: 'eval_run',
+        targetId: run.id,
+        detail: {
+          run: rerun.run.id,
+          cases: failed.length,
+          failures: rerun.outcomes.filter((o) => !o.outcome.passed).length,
+        },
+      });
+      return rerun.run;
     },
   );
 

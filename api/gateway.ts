@@ -41,6 +41,7 @@ import { createTranscriber, startVoiceChannel, type VoiceChannel } from '../chan
 import { HandoffService } from '../handoff/handoff-service.js';
 import { loadSuite } from '../evals/load-suite.js';
 import { EvalPublishGate, type GateCase } from '../evals/publish-gate.js';
+import { knowledgeVersion } from '../evals/run-store.js';
 import { buildApp } from './app.js';
 
 export interface Gateway {
@@ -330,6 +331,17 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       media: mediaStore,
       handoffs,
       tickets,
+      evalParts: async () => {
+        const articles = await db.selectFrom('knowledge_articles').select(['id', 'category']).execute();
+        const categories = new Map(articles.map((a) => [a.id, a.category]));
+        return {
+          nlu,
+          search: (q) => search.search(q),
+          categoryOf: (id) => categories.get(id),
+          knowledgeVersion: await knowledgeVersion(db),
+          embedder: index.activeEmbedder,
+        };
+      },
       voice:
         voice && config.voice?.twilio
           ? { services: voice.services, authToken: config.voice.twilio.authToken, streamSecret: tokenSecret }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import { audit, type Actor } from '../core/audit.js';
 import type { Database } from '../core/db/schema.js';
 import type { CaseOutcome } from './measure.js';
 import type { RunSummary, TrendPoint } from './report.js';
@@ -110,7 +111,7 @@ export class EvalRunStore {
   async cases(runId: string, filter: { suite?: string; failed?: boolean; limit?: number; offset?: number } = {}) {
     let query = this.db
       .selectFrom('eval_results')
-      .select(['suite', 'case_id', 'category', 'question', 'expected', 'got', 'passed', 'score', 'detail'])
+      .select(['suite', 'case_id', 'category', 'question', 'expected', 'got', 'passed', 'score', 'detail', 'verdict'])
       .where('run_id', '=', runId);
     if (filter.suite) query = query.where('suite', '=', filter.suite);
     if (filter.failed) query = query.where('passed', '=', false);
@@ -130,7 +131,35 @@ export class EvalRunStore {
       passed: r.passed,
       score: r.score,
       detail: r.detail,
+      verdict: r.verdict,
     }));
+  }
+
+  /** Records an editor's verdict on a case, audited in the same transaction. */
+  async setVerdict(
+    actor: Actor,
+    runId: string,
+    suite: string,
+    caseId: string,
+    verdict: 'correct' | 'wrong' | 'expected_wrong',
+  ): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const result = await trx
+        .updateTable('eval_results')
+        .set({ verdict, verdict_by: actor.name, verdict_at: sql`now()` })
+        .where('run_id', '=', runId)
+        .where('suite', '=', suite)
+        .where('case_id', '=', caseId)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) return false;
+      await audit(trx, actor, {
+        action: 'evals.verdict',
+        targetType: 'eval_case',
+        targetId: `${runId}/${suite}/${caseId}`,
+        detail: { verdict },
+      });
+      return true;
+    });
   }
 
   /** The last `limit` runs' headline metrics, oldest first, for the trend chart. */

@@ -326,6 +326,9 @@ export interface EvalResultsTable {
   passed: boolean;
   score: number | null;
   detail: Json<Record<string, unknown>>;
+  verdict: 'correct' | 'wrong' | 'expected_wrong' | null;
+  verdict_by: string | null;
+  verdict_at: NullableTimestamp;
 }
 
 export interface Database {

@@ -30,6 +30,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('passed', 'boolean', (c) => c.notNull())
     .addColumn('score', 'real')
     .addColumn('detail', 'jsonb', (c) => c.notNull().defaultTo(sql`'{}'::jsonb`))
+    // An editor's reading of a failure: correct after all, wrong, or the expectation itself is wrong.
+    .addColumn('verdict', 'text')
+    .addColumn('verdict_by', 'text')
+    .addColumn('verdict_at', 'timestamptz')
     .addPrimaryKeyConstraint('eval_results_pk', ['run_id', 'suite', 'case_id'])
     .execute();
 }
