@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CaseOutcome } from '../evals/measure.js';
 import type { RunSummary } from '../evals/report.js';
 import { EvalRunStore } from '../evals/run-store.js';
+import { transcriptSuite } from '../evals/transcript-cases.js';
+import { Citizen } from '../test/support/desk-client.js';
 import { startTestGateway, type TestGateway } from '../test/support/gateway.js';
 import { createStaff, signIn, type StaffClient } from '../test/support/staff.js';
 
@@ -106,5 +108,27 @@ describe('eval runs over HTTP', () => {
     const cases = await editor('GET', `/runs/${rerun.body.id}/cases`);
     expect(cases.body.items).toEqual([expect.objectContaining({ caseId: 'q1', expected: 'social-insurance-001' })]);
     expect((await editor('GET', '/runs')).body.items).toHaveLength(3);
+  });
+
+  it('turns a citizen’s message into an eval case, masked, for editors and the agent who had it', async () => {
+    const citizen = await Citizen.open(gw.url);
+    await citizen.say('我的社保卡丢了，电话13912345678，怎么补');
+    const activities = await citizen.activities();
+    const asked = activities.find((a) => a.from.role === 'user')!;
+    const answered = activities.find((a) => a.from.role === 'bot')!;
+    const body = { conversationId: citizen.conversationId, activityId: asked.id, expect: 'social-insurance-001' };
+    // An agent to whom the conversation was never routed may not.
+    expect((await agent('POST', '/cases', body)).status).toBe(403);
+    expect((await editor('POST', '/cases', { ...body, expect: 'no-such-article' })).status).toBe(400);
+    expect((await editor('POST', '/cases', { ...body, activityId: answered.id })).status).toBe(400);
+    const created = await editor('POST', '/cases', body);
+    expect(created.status).toBe(201);
+    expect(created.body.question).toContain('社保卡丢了');
+    expect(created.body.question).not.toContain('13912345678');
+    expect((await editor('POST', '/cases', body)).status).toBe(409);
+    expect((await editor('GET', '/cases')).body.items).toHaveLength(1);
+    const suite = await transcriptSuite(gw.database.db);
+    expect(suite).toMatchObject({ suite: 'transcripts', kind: 'retrieval' });
+    expect(suite!.cases).toEqual([expect.objectContaining({ expect: 'social-insurance-001' })]);
   });
 });

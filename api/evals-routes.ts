@@ -6,6 +6,7 @@ import { AppError } from '../core/errors.js';
 import { renderReport } from '../evals/report.js';
 import { EvalRunStore } from '../evals/run-store.js';
 import { runEvals, type EvalParts } from '../evals/runner.js';
+import { addTranscriptCase, listTranscriptCases } from '../evals/transcript-cases.js';
 import type { EvalSuite } from '../evals/suite-schema.js';
 import { audit } from '../core/audit.js';
 import { requireStaff } from './staff-auth.js';
@@ -149,6 +150,49 @@ export const evalsRoutes: FastifyPluginAsyncTypebox<EvalsRoutesOptions> = async 
       });
       return rerun.run;
     },
+  );
+
+  // Real conversations feed the evals: an agent (on a conversation routed to them) or an editor turns a
+  // citizen's message into a case, with the article that should answer it.
+  const take = requireStaff(options.accounts, ['agent', ...EVALS_ROLES]);
+  app.post(
+    '/cases',
+    {
+      schema: {
+        tags,
+        summary: "Turn a citizen's message into a retrieval eval case (suite `transcripts`)",
+        body: Type.Object({
+          conversationId: Type.String({ minLength: 1, maxLength: 64 }),
+          activityId: Type.String({ minLength: 1, maxLength: 100 }),
+          expect: Type.String({ minLength: 1, maxLength: 64, description: 'An article id, or none' }),
+        }),
+      },
+      preValidation: take,
+    },
+    async (request, reply) => {
+      const session = request.staff!;
+      const { conversationId } = request.body;
+      if (!session.account.roles.some((r) => (EVALS_ROLES as readonly string[]).includes(r))) {
+        // An agent only from a conversation that was offered to or handled by them.
+        const theirs = await options.db
+          .selectFrom('handoffs')
+          .select('id')
+          .where('conversation_id', '=', conversationId)
+          .where((eb) => eb.or([eb('agent_id', '=', session.account.id), eb('consultant_id', '=', session.account.id)]))
+          .executeTakeFirst();
+        if (!theirs) throw new AppError('E_FORBIDDEN', 'This conversation is not routed to you.');
+      }
+      return reply.code(201).send(await addTranscriptCase(options.db, session.actor, request.body));
+    },
+  );
+
+  app.get(
+    '/cases',
+    {
+      schema: { tags, summary: 'The eval cases taken from conversations', querystring: Type.Object(page) },
+      preValidation: read,
+    },
+    async (request) => ({ items: await listTranscriptCases(options.db, request.query.limit, request.query.offset) }),
   );
 
   app.get(

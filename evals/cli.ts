@@ -22,6 +22,7 @@ import { listSuites, loadSuite } from './load-suite.js';
 import { renderReport, summaryJson } from './report.js';
 import { EvalRunStore, knowledgeVersion, type RunComparison } from './run-store.js';
 import { caseCount, loadThresholds, runEvals } from './runner.js';
+import { TRANSCRIPT_SUITE, transcriptSuite } from './transcript-cases.js';
 
 const USAGE = `Answer evals: measure the assistant on the suites in evals/suites.
 
@@ -75,14 +76,18 @@ export async function runEvalsCli(
   }
   const available = await listSuites();
   const byName = new Map(available.map((file) => [path.basename(file, '.yaml'), file]));
-  const unknown = positionals.filter((name) => !byName.has(name));
+  const unknown = positionals.filter((name) => !byName.has(name) && name !== TRANSCRIPT_SUITE);
   if (unknown.length) {
     io.stderr.write(`evals: no suite ${unknown.join(', ')}; the suites are ${[...byName.keys()].join(', ')}\n`);
     return 1;
   }
-  const suites = await Promise.all(
-    (positionals.length ? positionals : [...byName.keys()]).map((n) => loadSuite(byName.get(n)!)),
+  const fileSuites = await Promise.all(
+    (positionals.length ? positionals : [...byName.keys()])
+      .filter((name) => name !== TRANSCRIPT_SUITE)
+      .map((name) => loadSuite(byName.get(name)!)),
   );
+  const withTranscripts = positionals.length === 0 || positionals.includes(TRANSCRIPT_SUITE);
+
   const thresholds = await loadThresholds(values.thresholds ?? undefined);
 
   const config = env ? loadConfig(env) : loadConfig();
@@ -103,6 +108,9 @@ export async function runEvalsCli(
       logger,
     });
 
+    // The cases agents and editors took from real conversations, when there are any.
+    const transcripts = withTranscripts ? await transcriptSuite(db) : undefined;
+    const suites = transcripts ? [...fileSuites, transcripts] : fileSuites;
     const total = suites.reduce((n, s) => n + caseCount(s), 0);
     const bar = io.stderr.isTTY
       ? new cliProgress.SingleBar(

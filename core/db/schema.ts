@@ -331,6 +331,17 @@ export interface EvalResultsTable {
   verdict_at: NullableTimestamp;
 }
 
+export interface EvalCasesTable {
+  id: string;
+  kind: 'retrieval';
+  question: string;
+  expect: string;
+  conversation_id: string | null;
+  activity_id: string | null;
+  created_by: string;
+  created_at: Timestamp;
+}
+
 export interface Database {
   conversations: ConversationsTable;
   participants: ParticipantsTable;
@@ -357,4 +368,5 @@ export interface Database {
   handoff_invites: HandoffInvitesTable;
   eval_runs: EvalRunsTable;
   eval_results: EvalResultsTable;
+  eval_cases: EvalCasesTable;
 }

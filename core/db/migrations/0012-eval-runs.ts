@@ -36,9 +36,24 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('verdict_at', 'timestamptz')
     .addPrimaryKeyConstraint('eval_results_pk', ['run_id', 'suite', 'case_id'])
     .execute();
+
+  // Cases taken from real conversations (a citizen's words, with the phone and ID numbers masked), measured
+  // with the suite files as the suite `transcripts`.
+  await db.schema
+    .createTable('eval_cases')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('kind', 'text', (c) => c.notNull())
+    .addColumn('question', 'text', (c) => c.notNull().unique())
+    .addColumn('expect', 'text', (c) => c.notNull())
+    .addColumn('conversation_id', 'text')
+    .addColumn('activity_id', 'text')
+    .addColumn('created_by', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await db.schema.dropTable('eval_cases').ifExists().execute();
   await db.schema.dropTable('eval_results').ifExists().execute();
   await db.schema.dropTable('eval_runs').ifExists().execute();
 }
