@@ -8,6 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
+import { LlmAssistant } from '../assistant/llm.js';
 import { Nlu } from '../assistant/nlu/nlu.js';
 import { loadConfig } from '../core/config.js';
 import { openDatabase } from '../core/db/database.js';
@@ -132,6 +133,8 @@ export async function runEvalsCli(
         categoryOf: (id) => categories.get(id),
         knowledgeVersion: await knowledgeVersion(db),
         embedder: index.activeEmbedder,
+        // Optional: answers rephrased as the assistant would, and judged for faithfulness; never required.
+        llm: config.llm && new LlmAssistant(config.llm, logger),
       },
       {
         thresholds,

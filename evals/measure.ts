@@ -139,6 +139,61 @@ export async function measureRetrieval(
   return summaryOf(suite.suite, 'retrieval', outcomes, metrics, clock.latency());
 }
 
+/**
+ * Answers: the reply the assistant would give (the approved answer of its best hit when it is confident
+ * enough to answer, rephrased by the model when one is configured) must come from the expected article and
+ * state every required fact. With a judge (a language model), each reply's faithfulness to the article too.
+ */
+export async function measureAnswers(
+  suite: { suite: string; cases: (Case & { facts: string[] })[] },
+  search: (q: string) => Promise<KnowledgeHit[]>,
+  options: {
+    phrase?: (question: string, hit: KnowledgeHit) => Promise<string | undefined>;
+    judge?: (question: string, reply: string, article: string) => Promise<number | undefined>;
+  } = {},
+): Promise<Measured> {
+  const clock = timer();
+  const outcomes: CaseOutcome[] = [];
+  for (const c of suite.cases) {
+    const hits = await clock.time(() => search(c.q));
+    const top = hits[0];
+    const answered = top !== undefined && top.confidence >= ANSWER_CONFIDENCE;
+    const reply = answered ? ((await options.phrase?.(c.q, top)) ?? top.answerFull) : '';
+    const found = c.facts.filter((fact) => reply.includes(fact));
+    const faithfulness = answered && options.judge ? await options.judge(c.q, reply, top.answerFull) : undefined;
+    outcomes.push({
+      caseId: c.id ?? c.q,
+      category: c.category ?? '未分类',
+      question: c.q,
+      expected: c.expect,
+      got: answered ? top.articleId : `none (${top?.articleId ?? '-'})`,
+      passed: answered && top.articleId === c.expect && found.length === c.facts.length,
+      score: top?.confidence,
+      detail: {
+        facts: c.facts.length,
+        found: found.length,
+        missing: c.facts.filter((fact) => !found.includes(fact)),
+        ...(faithfulness === undefined ? {} : { faithfulness }),
+      },
+    });
+  }
+  const metrics = (group: CaseOutcome[]) => {
+    const facts = group.reduce((n, o) => n + (o.detail!.facts as number), 0);
+    const found = group.reduce((n, o) => n + (o.detail!.found as number), 0);
+    const judged = group.flatMap((o) =>
+      o.detail!.faithfulness === undefined ? [] : [o.detail!.faithfulness as number],
+    );
+    return {
+      answerCorrectness: round(share(group.filter((o) => o.passed).length, group.length)),
+      articleAccuracy: round(share(group.filter((o) => o.got === o.expected).length, group.length)),
+      factRecall: round(share(found, facts)),
+      answeredRate: round(share(group.filter((o) => !o.got.startsWith('none')).length, group.length)),
+      ...(judged.length ? { faithfulness: round(judged.reduce((a, b) => a + b, 0) / judged.length) } : {}),
+    };
+  };
+  return summaryOf(suite.suite, 'answer', outcomes, metrics, clock.latency());
+}
+
 /** Classification of single messages: demand type (with its confusion matrix) or category (also acc@3). */
 export async function measureClassification(
   suite: { suite: string; label: 'demand-type' | 'category'; cases: Case[] },

@@ -8,7 +8,15 @@ import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import type { Nlu } from '../assistant/nlu/nlu.js';
 import type { KnowledgeHit } from '../knowledge/search.js';
-import { measureClassification, measureRetrieval, measureSafety, type CaseOutcome, type Measured } from './measure.js';
+import {
+  measureAnswers,
+  measureClassification,
+  measureRetrieval,
+  measureSafety,
+  type CaseOutcome,
+  type Measured,
+} from './measure.js';
+import type { LlmAssistant } from '../assistant/llm.js';
 import type { RunSummary, SuiteSummary, ThresholdResult } from './report.js';
 import type { EvalSuite } from './suite-schema.js';
 
@@ -19,6 +27,8 @@ export interface EvalParts {
   categoryOf(articleId: string): string | undefined;
   knowledgeVersion: string;
   embedder: string;
+  /** The language model, when one is configured: rephrases answers as the assistant would, and judges them. */
+  llm?: Pick<LlmAssistant, 'phrase' | 'judgeFaithfulness'>;
 }
 
 export interface Threshold {
@@ -90,13 +100,23 @@ export async function runEvals(
       case 'safety':
         measured.push(await measureSafety(suite, nlu));
         break;
+      case 'answer': {
+        const llm = parts.llm;
+        measured.push(
+          await measureAnswers(suite, search, {
+            phrase: llm && ((question, hit) => llm.phrase(question, hit, false)),
+            judge: llm && ((question, reply, article) => llm.judgeFaithfulness(question, reply, article)),
+          }),
+        );
+        break;
+      }
       default:
         skipped.push({
           suite: suite.suite,
           reason:
             suite.kind === 'conversation'
               ? 'conversation scripts register tickets: they run on a scratch gateway in `npm run bench -- assistant`'
-              : `${suite.kind} suites are not measured yet`,
+              : `${(suite as { kind: string }).kind} suites are not measured yet`,
         });
     }
   }
