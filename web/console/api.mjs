@@ -31,6 +31,23 @@ export const api = {
   saveSynonyms: (groups) => request('PUT', `${K}/synonyms`, { groups }),
 };
 
+const E = '/api/evals';
+const runPath = (id) => `${E}/runs/${enc(id)}`;
+
+/** The stored eval runs: the runs, one run, its failed cases, verdicts on them, a re-run of the failures. */
+export const evalsApi = {
+  runs: (limit, offset) => request('GET', `${E}/runs?limit=${limit}&offset=${offset}`),
+  run: (id) => request('GET', runPath(id)),
+  failures(id, { suite, limit, offset }) {
+    const query = new URLSearchParams({ failed: 'true', limit: String(limit), offset: String(offset) });
+    if (suite) query.set('suite', suite);
+    return request('GET', `${runPath(id)}/cases?${query}`);
+  },
+  reportUrl: (id) => `${runPath(id)}/report`,
+  verdict: (id, suite, caseId, verdict) => request('POST', `${runPath(id)}/cases/verdict`, { suite, caseId, verdict }),
+  rerun: (id) => request('POST', `${runPath(id)}/rerun`, {}),
+};
+
 /** Who may do what: the server's table (knowledge/editorial.ts). Only hides buttons; the server decides. */
 const ROLES = {
   edit: ['editor', 'reviewer', 'admin'],

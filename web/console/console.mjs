@@ -7,6 +7,8 @@ import { api, ApiError, onUnauthorized } from './api.mjs';
 import { renderArticleList } from './article-list.mjs';
 import { renderArticlePage, renderNewArticle } from './article-page.mjs';
 import { confirmDialog } from './dialog.mjs';
+import { renderEvalRun } from './eval-run.mjs';
+import { renderEvalRuns } from './eval-runs.mjs';
 import { describeError, getLocale, roleName, setLocale, t } from './i18n.mjs';
 import { renderSynonyms } from './synonyms.mjs';
 import { renderTryQuestion } from './try-question.mjs';
@@ -87,6 +89,7 @@ function renderShell() {
     ['#/', t('nav.articles'), 'articles'],
     ['#/try', t('nav.try'), 'try'],
     ['#/synonyms', t('nav.synonyms'), 'synonyms'],
+    ['#/evals', t('nav.evals'), 'evals'],
   ];
   view = h('main', { id: 'view', tabindex: '-1' });
   replace(
@@ -129,13 +132,14 @@ async function signOut() {
   }
 }
 
-/** `#/`, `#/articles/<id>[/revisions|/audit]`, `#/new`, `#/try`, `#/synonyms`. */
+/** `#/`, `#/articles/<id>[/revisions|/audit]`, `#/new`, `#/try`, `#/synonyms`, `#/evals[/<run id>]`. */
 function route() {
   if (!ctx.session || !view) return;
   currentHash = location.hash;
   const path = location.hash.replace(/^#/, '') || '/';
   const article = /^\/articles\/([^/]+)(?:\/(revisions|audit))?$/.exec(path);
-  const section = article ? 'articles' : path === '/new' ? 'articles' : path.slice(1) || 'articles';
+  const evalRun = /^\/evals\/([^/]+)$/.exec(path);
+  const section = article || path === '/new' ? 'articles' : evalRun ? 'evals' : path.slice(1) || 'articles';
   for (const link of app.querySelectorAll('[data-nav]')) {
     if (link.dataset.nav === section) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
@@ -155,6 +159,12 @@ function route() {
   } else if (path === '/synonyms') {
     renderSynonyms(view, ctx);
     title = t('nav.synonyms');
+  } else if (path === '/evals') {
+    renderEvalRuns(view, ctx);
+    title = t('nav.evals');
+  } else if (evalRun) {
+    renderEvalRun(view, ctx, decodeURIComponent(evalRun[1]));
+    title = t('nav.evals');
   } else renderArticleList(view, ctx);
   document.title = `${title} · ${t('app.title')}`;
 }
