@@ -7,6 +7,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../core/db/database.js';
+import { createLogger } from '../core/logger.js';
 import { runEvalsCli } from './cli.js';
 
 function capture() {
@@ -64,6 +66,20 @@ describe('npm run evals', () => {
     );
     expect(code).toBe(1);
     expect(run.out()).toMatch(/threshold failed: demand-type-zh accuracy 0\.\d+ \(min 1\.01\)/);
+  });
+
+  it('plays conversation scripts on a scratch gateway, never registering tickets in the live database', async () => {
+    const run = capture();
+    expect(
+      await runEvalsCli(['conversations-fresh-zh', '--no-store', '--out', path.join(dir, 'talk')], run.io, env),
+    ).toBe(0);
+    expect(run.out()).toMatch(/conversations-fresh-zh: 40 cases, \d+ failed; turnAccuracy \d+\.\d%.*handoffRate/);
+    const live = await openDatabase({ dataDir: env.MINSHENG_DATA_DIR!, logger: createLogger({ level: 'silent' }) });
+    try {
+      expect(await live.db.selectFrom('tickets').select('id').execute()).toEqual([]);
+    } finally {
+      await live.close();
+    }
   });
 
   it('refuses an unknown suite or option with a clear message', async () => {

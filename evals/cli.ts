@@ -3,7 +3,8 @@
  * knowledge base and language understanding of the configured database, stores the run, writes the HTML
  * report and JSON summary, prints what changed since the previous run, and exits 1 when a threshold fails.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -13,7 +14,10 @@ import { Nlu } from '../assistant/nlu/nlu.js';
 import { loadConfig } from '../core/config.js';
 import { openDatabase } from '../core/db/database.js';
 import { createLogger } from '../core/logger.js';
-import { seedDemoArticles } from '../knowledge/editorial.js';
+import { KnowledgeEditorial, seedDemoArticles } from '../knowledge/editorial.js';
+import type { ArticleRecord } from '../knowledge/article.js';
+import { startGateway, type Gateway } from '../api/gateway.js';
+import { runConversationSuite } from './conversations.js';
 import { createEmbedder, embedderConfigFromEnv } from '../knowledge/embedders/create-embedder.js';
 import { KnowledgeSearch } from '../knowledge/search.js';
 import { loadSynonyms, seedSynonyms } from '../knowledge/synonyms.js';
@@ -112,6 +116,15 @@ export async function runEvalsCli(
     // The cases agents and editors took from real conversations, when there are any.
     const transcripts = withTranscripts ? await transcriptSuite(db) : undefined;
     const suites = transcripts ? [...fileSuites, transcripts] : fileSuites;
+    // Conversation scripts register tickets: they are played on a scratch gateway holding a copy of the live
+    // base, never on the live database.
+    const scratch = suites.some((s) => s.kind === 'conversation')
+      ? await scratchGateway(
+          env ?? process.env,
+          config.nluCacheDir,
+          await new KnowledgeEditorial(db, index).listRecords({ status: 'published' }),
+        )
+      : undefined;
     const total = suites.reduce((n, s) => n + caseCount(s), 0);
     const bar = io.stderr.isTTY
       ? new cliProgress.SingleBar(
@@ -135,6 +148,7 @@ export async function runEvalsCli(
         embedder: index.activeEmbedder,
         // Optional: answers rephrased as the assistant would, and judged for faithfulness; never required.
         llm: config.llm && new LlmAssistant(config.llm, logger),
+        conversations: scratch && ((scripts) => runConversationSuite(scratch.broker, scratch.tickets, scripts)),
       },
       {
         thresholds,
@@ -147,6 +161,7 @@ export async function runEvalsCli(
     );
     bar?.stop();
     search.stop();
+    await scratch?.close();
 
     const store = new EvalRunStore(db);
     let comparison: RunComparison | undefined;
@@ -188,6 +203,42 @@ export async function runEvalsCli(
   } finally {
     await database.close();
   }
+}
+
+/** The settings a scratch gateway shares with the live one: how it understands, embeds and dates. */
+const SHARED_SETTINGS = /^(EMBEDDER|EMBEDDING_|TAXONOMY_FILE|HOLIDAY_CALENDAR_FILE|DEADLINE_DAYS_)/;
+
+/**
+ * A gateway of its own on a temporary embedded database, no channels, with `articles` published: conversation
+ * scripts run there. `close()` removes it.
+ */
+async function scratchGateway(
+  env: Record<string, string | undefined>,
+  /** The live gateway's learnt classifiers, so the scratch one need not learn them again. */
+  nluCacheDir: string,
+  articles: ArticleRecord[],
+): Promise<Gateway & { close(): Promise<void> }> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'minsheng-evals-'));
+  const shared = Object.fromEntries(Object.entries(env).filter(([key]) => SHARED_SETTINGS.test(key)));
+  const config = loadConfig({
+    ...shared,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    MINSHENG_DATA_DIR: dir,
+    NLU_CACHE_DIR: nluCacheDir,
+    MINSHENG_SEED_DEMO: 'false',
+    PUBLISH_GATE_SUITE: 'off',
+  });
+  const gateway = await startGateway(config, { logger: createLogger({ level: 'silent' }) });
+  await gateway.editorial.publishRecords({ name: 'evals', roles: ['admin'] }, articles);
+  return {
+    ...gateway,
+    close: async () => {
+      await gateway.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 // Run as `npm run evals -- ...` (tsx evals/cli.ts); importing this module (tests) runs nothing.

@@ -8,6 +8,7 @@ import { ANSWER_CONFIDENCE } from '../knowledge/confidence.js';
 import type { KnowledgeHit } from '../knowledge/search.js';
 import type { SuiteSummary } from './report.js';
 import { summarize } from '../bench/stats.js';
+import type { ConversationReport, ConversationScript, ScriptResult } from './conversations.js';
 
 /** One case's outcome, as stored (eval_results) and compared between runs. */
 export interface CaseOutcome {
@@ -192,6 +193,68 @@ export async function measureAnswers(
     };
   };
   return summaryOf(suite.suite, 'answer', outcomes, metrics, clock.latency());
+}
+
+/**
+ * Conversation scripts, played through a broker by `play` (evals/conversations.ts), script by script: turn
+ * accuracy, slot and demand-type accuracy of the registered tickets, emergency recall, false alarms and the
+ * handoff rate; a script passes when every turn and field is as expected. Latency is per turn.
+ */
+export async function measureConversations(
+  suite: { suite: string; scripts: ConversationScript[] },
+  play: (scripts: ConversationScript[]) => Promise<ConversationReport>,
+): Promise<Measured> {
+  const perTurn: number[] = [];
+  const results: ScriptResult[] = [];
+  for (const script of suite.scripts) {
+    const started = performance.now();
+    const report = await play([script]);
+    perTurn.push((performance.now() - started) / Math.max(1, script.turns.length));
+    results.push(...report.results);
+  }
+  const outcomes: CaseOutcome[] = results.map((r) => ({
+    caseId: r.id,
+    category: r.tags[0] ?? '未分类',
+    question: r.turns.map((t) => t.user).join(' / '),
+    expected: r.turns.map((t) => t.expected).join(' '),
+    got: r.turns.map((t) => t.observed).join(' '),
+    passed: r.turns.every((t) => t.expected === t.observed) && r.fields.every((f) => f.actual === f.expected),
+    detail: { turns: r.turns, fields: r.fields },
+  }));
+  const metrics = (group: CaseOutcome[]) => {
+    const turns = group.flatMap((o) => o.detail!.turns as ScriptResult['turns']);
+    const fields = group.flatMap((o) => o.detail!.fields as ScriptResult['fields']);
+    const slots = fields.filter((f) => f.field !== 'demandType');
+    const types = fields.filter((f) => f.field === 'demandType');
+    const emergencies = turns.filter((t) => t.expected.startsWith('emergency:'));
+    const ordinary = turns.filter((t) => !t.expected.startsWith('emergency:'));
+    return {
+      turnAccuracy: round(share(turns.filter((t) => t.expected === t.observed).length, turns.length)),
+      ...(slots.length
+        ? { slotAccuracy: round(share(slots.filter((f) => f.actual === f.expected).length, slots.length)) }
+        : {}),
+      ...(types.length
+        ? { demandTypeAccuracy: round(share(types.filter((f) => f.actual === f.expected).length, types.length)) }
+        : {}),
+      ...(emergencies.length
+        ? {
+            emergencyRecall: round(
+              share(emergencies.filter((t) => t.observed === t.expected).length, emergencies.length),
+            ),
+          }
+        : {}),
+      falseAlarmRate: round(
+        1 - share(ordinary.filter((t) => !t.observed.startsWith('emergency:')).length, ordinary.length),
+      ),
+      handoffRate: round(share(turns.filter((t) => t.observed === 'refused:handoff').length, turns.length)),
+    };
+  };
+  const { p50, p95, p99 } = summarize(perTurn);
+  return summaryOf(suite.suite, 'conversation', outcomes, metrics, {
+    p50: round(p50 || 0),
+    p95: round(p95 || 0),
+    p99: round(p99 || 0),
+  });
 }
 
 /** Classification of single messages: demand type (with its confusion matrix) or category (also acc@3). */

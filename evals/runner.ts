@@ -11,12 +11,14 @@ import type { KnowledgeHit } from '../knowledge/search.js';
 import {
   measureAnswers,
   measureClassification,
+  measureConversations,
   measureRetrieval,
   measureSafety,
   type CaseOutcome,
   type Measured,
 } from './measure.js';
 import type { LlmAssistant } from '../assistant/llm.js';
+import type { ConversationReport, ConversationScript } from './conversations.js';
 import type { RunSummary, SuiteSummary, ThresholdResult } from './report.js';
 import type { EvalSuite } from './suite-schema.js';
 
@@ -27,6 +29,11 @@ export interface EvalParts {
   categoryOf(articleId: string): string | undefined;
   knowledgeVersion: string;
   embedder: string;
+  /**
+   * Plays conversation scripts through a broker whose tickets are thrown away (a scratch gateway: the
+   * scripts register tickets). Without it, conversation suites are skipped.
+   */
+  conversations?: (scripts: ConversationScript[]) => Promise<ConversationReport>;
   /** The language model, when one is configured: rephrases answers as the assistant would, and judges them. */
   llm?: Pick<LlmAssistant, 'phrase' | 'judgeFaithfulness'>;
 }
@@ -38,7 +45,7 @@ export interface Threshold {
   max?: number;
 }
 
-/** Suites this runner does not measure yet, with why (they are listed, not silently dropped). */
+/** Suites this run could not measure, with why (they are listed, not silently dropped). */
 export interface SkippedSuite {
   suite: string;
   reason: string;
@@ -71,7 +78,7 @@ export function caseCount(suite: EvalSuite): number {
         0,
       );
     case 'conversation':
-      return 0;
+      return suite.scripts.length;
     default:
       return suite.cases.length;
   }
@@ -87,6 +94,7 @@ export async function runEvals(
   const tick = options.tick ?? (() => {});
   const nlu = { analyze: (text: string) => (tick(), parts.nlu.analyze(text)) };
   const search = (question: string) => (tick(), parts.search(question));
+  const play = (scripts: ConversationScript[]) => (tick(), parts.conversations!(scripts));
   const measured: Measured[] = [];
   const skipped: SkippedSuite[] = [];
   for (const suite of suites) {
@@ -100,6 +108,11 @@ export async function runEvals(
       case 'safety':
         measured.push(await measureSafety(suite, nlu));
         break;
+      case 'conversation':
+        if (parts.conversations)
+          measured.push(await measureConversations(suite as { suite: string; scripts: ConversationScript[] }, play));
+        else skipped.push({ suite: suite.suite, reason: 'no scratch gateway to play conversation scripts on' });
+        break;
       case 'answer': {
         const llm = parts.llm;
         measured.push(
@@ -110,14 +123,10 @@ export async function runEvals(
         );
         break;
       }
-      default:
-        skipped.push({
-          suite: suite.suite,
-          reason:
-            suite.kind === 'conversation'
-              ? 'conversation scripts register tickets: they run on a scratch gateway in `npm run bench -- assistant`'
-              : `${(suite as { kind: string }).kind} suites are not measured yet`,
-        });
+      default: {
+        const unknown = suite as { suite: string; kind: string };
+        skipped.push({ suite: unknown.suite, reason: `${unknown.kind} suites are not measured` });
+      }
     }
   }
   const summaries = measured.map((m) => m.summary);
