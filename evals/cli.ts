@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { LlmAssistant } from '../assistant/llm.js';
 import { Nlu } from '../assistant/nlu/nlu.js';
-import { loadConfig } from '../core/config.js';
+import { loadConfig, type Config } from '../core/config.js';
 import { openDatabase } from '../core/db/database.js';
 import { createLogger } from '../core/logger.js';
 import { KnowledgeEditorial, seedDemoArticles } from '../knowledge/editorial.js';
@@ -119,11 +119,7 @@ export async function runEvalsCli(
     // Conversation scripts register tickets: they are played on a scratch gateway holding a copy of the live
     // base, never on the live database.
     const scratch = suites.some((s) => s.kind === 'conversation')
-      ? await scratchGateway(
-          env ?? process.env,
-          config.nluCacheDir,
-          await new KnowledgeEditorial(db, index).listRecords({ status: 'published' }),
-        )
+      ? await scratchGateway(config, await new KnowledgeEditorial(db, index).listRecords({ status: 'published' }))
       : undefined;
     const total = suites.reduce((n, s) => n + caseCount(s), 0);
     const bar = io.stderr.isTTY
@@ -205,31 +201,32 @@ export async function runEvalsCli(
   }
 }
 
-/** The settings a scratch gateway shares with the live one: how it understands, embeds and dates. */
-const SHARED_SETTINGS = /^(EMBEDDER|EMBEDDING_|TAXONOMY_FILE|HOLIDAY_CALENDAR_FILE|DEADLINE_DAYS_)/;
-
 /**
- * A gateway of its own on a temporary embedded database, no channels, with `articles` published: conversation
+ * A gateway of its own on a temporary embedded database, with the live one's understanding, embedder,
+ * model and calendar but no channels, no Redis and no publish gate, and `articles` published: conversation
  * scripts run there. `close()` removes it.
  */
-async function scratchGateway(
-  env: Record<string, string | undefined>,
-  /** The live gateway's learnt classifiers, so the scratch one need not learn them again. */
-  nluCacheDir: string,
-  articles: ArticleRecord[],
-): Promise<Gateway & { close(): Promise<void> }> {
+async function scratchGateway(live: Config, articles: ArticleRecord[]): Promise<Gateway> {
   const dir = await mkdtemp(path.join(tmpdir(), 'minsheng-evals-'));
-  const shared = Object.fromEntries(Object.entries(env).filter(([key]) => SHARED_SETTINGS.test(key)));
-  const config = loadConfig({
-    ...shared,
-    HOST: '127.0.0.1',
-    PORT: '0',
-    LOG_LEVEL: 'silent',
-    MINSHENG_DATA_DIR: dir,
-    NLU_CACHE_DIR: nluCacheDir,
-    MINSHENG_SEED_DEMO: 'false',
-    PUBLISH_GATE_SUITE: 'off',
-  });
+  const config: Config = {
+    ...live,
+    host: '127.0.0.1',
+    port: 0,
+    publicUrl: undefined,
+    logLevel: 'silent',
+    databaseUrl: undefined,
+    dataDir: dir,
+    redisUrl: undefined,
+    role: 'all',
+    seedDemo: false,
+    publishGateSuite: undefined,
+    sms: undefined,
+    smsGateway: undefined,
+    wechat: undefined,
+    wechaty: undefined,
+    whisper: undefined,
+    voice: undefined,
+  };
   const gateway = await startGateway(config, { logger: createLogger({ level: 'silent' }) });
   await gateway.editorial.publishRecords({ name: 'evals', roles: ['admin'] }, articles);
   return {
