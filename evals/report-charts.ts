@@ -55,6 +55,12 @@ export const METRIC_NAMES: Record<string, readonly [string, string]> = {
   demandTypeAccuracy: ['诉求类型准确率', 'Demand-type accuracy'],
   handoffRate: ['转人工率', 'Handoff rate'],
   answerCorrectness: ['回答正确率', 'Answer correctness'],
+  articleAccuracy: ['文章命中率', 'Article accuracy'],
+  factRecall: ['要点覆盖率', 'Fact recall'],
+  answeredRate: ['作答率', 'Answered rate'],
+  faithfulness: ['忠实度', 'Faithfulness'],
+  emergencyPrecision: ['紧急精确率', 'Emergency precision'],
+  refusalPrecision: ['不予受理精确率', 'Refusal precision'],
 };
 /** Line colours, in series order (fixed values: safe in style attributes). */
 export const PALETTE = ['#2563eb', '#059669', '#d97706', '#7c3aed', '#db2777'];
