@@ -58,6 +58,16 @@ describe.skipIf(chromiumMissing)('agent desk in Chromium', () => {
     const transcript = desk.locator('.msg.from-user .msg-text');
     await expect.poll(() => transcript.allTextContents()).toContain(XSS);
 
+    // The citizen's words become an eval case, with the article that should answer them.
+    await desk.locator('.msg.from-user', { hasText: XSS }).getByRole('button', { name: '加入评测' }).click();
+    await desk.getByLabel('预期文章编号', { exact: true }).fill('none');
+    await desk.getByRole('button', { name: '加入', exact: true }).click();
+    await expect
+      .poll(async () =>
+        (await gw.database.db.selectFrom('eval_cases').select('question').execute()).map((c) => c.question),
+      )
+      .toEqual([XSS]);
+
     // Both ways: the agent's reply in Web Chat, the citizen's next message on the desk.
     await desk.getByLabel('回复', { exact: true }).fill('您好，我是坐席小王。请问井盖在哪个位置？');
     await desk.getByRole('button', { name: '发送', exact: true }).click();

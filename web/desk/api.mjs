@@ -26,6 +26,9 @@ export const api = {
   note: (id, text) => handoff(id, 'notes', { text }),
   invite: (id, department, privately = false) => handoff(id, 'invites', { department, private: privately }),
   conference: (id, department, agentPhone) => handoff(id, 'conference', { department, agentPhone }),
+  /** A citizen's message becomes an eval case (the article that should answer it, or none). */
+  evalCase: (conversationId, activityId, expect) =>
+    request('POST', '/api/evals/cases', { conversationId, activityId, expect }),
   handBack: (id) => handoff(id, 'hand-back'),
   close: (id, disposition, note) => handoff(id, 'close', note ? { disposition, note } : { disposition }),
   registerTicket: (id, ticket) => handoff(id, 'ticket', ticket),

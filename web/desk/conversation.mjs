@@ -4,7 +4,7 @@ import { h, replace } from '/common/dom.mjs';
 import { api } from './api.mjs';
 import { renderComposer, typingIndicator } from './composer.mjs';
 import { priorityBadge, renderContextCard } from './context-card.mjs';
-import { closeDialog, conferenceDialog, inviteDialog, transferDialog } from './dialogs.mjs';
+import { closeDialog, conferenceDialog, evalCaseDialog, inviteDialog, transferDialog } from './dialogs.mjs';
 import { describeError, label, t } from './i18n.mjs';
 import { renderKnowledgePanel } from './knowledge.mjs';
 import { renderTicketForm } from './ticket-form.mjs';
@@ -63,7 +63,9 @@ export class Conversation {
   render(card, forcedReadOnly) {
     const handoff = card.handoff;
     const readOnly = Boolean(card.readOnly) || (forcedReadOnly && handoff.agent?.username !== this.me.username);
-    const transcript = new Transcript();
+    const transcript = new Transcript({
+      toEval: (activity) => evalCaseDialog(handoff, activity, card.hits?.[0]?.articleId, this.toast),
+    });
     const typing = typingIndicator();
     const view = { handoff, readOnly, ended: null, transcript, typing };
     this.view = view;

@@ -220,6 +220,32 @@ export function conferenceDialog(handoff, { toast }) {
   });
 }
 
+/**
+ * A citizen's message becomes an eval case: the article that should answer it (the bot's best hit to start
+ * with), or none when the knowledge base has no answer.
+ */
+export function evalCaseDialog(handoff, activity, suggested, toast) {
+  const expect = h('input', { name: 'expect', autocomplete: 'off', spellcheck: 'false', value: suggested ?? 'none' });
+  return modal({
+    title: t('evalCase.title'),
+    body: [
+      h('blockquote', { class: 'eval-question' }, String(activity.text ?? '')),
+      field(t('evalCase.expect'), expect, { hint: t('evalCase.hint') }),
+    ],
+    confirmLabel: t('evalCase.add'),
+    confirm: async () => {
+      const value = expect.value.trim();
+      if (!value) {
+        expect.focus();
+        return false;
+      }
+      const created = await api.evalCase(handoff.conversationId, activity.id, value);
+      toast(t('evalCase.added'));
+      return created;
+    },
+  });
+}
+
 export const DISPOSITIONS = ['resolved', 'ticket', 'transferred_out', 'citizen_left', 'invalid'];
 
 /** Closes the conversation with a disposition. Resolves to the handoff, or null when cancelled. */

@@ -104,6 +104,12 @@ export const en = {
   'conference.dial': 'Dial',
   'conference.badNumber': 'Enter a number in international format, e.g. +8657188880000.',
   'conference.dialled': 'Dialling the department.',
+  'conv.toEval': 'Add to evals',
+  'evalCase.title': 'Add an eval case',
+  'evalCase.expect': 'Expected article id',
+  'evalCase.hint': 'The knowledge article that should answer this message, or none. Phone and ID numbers are masked.',
+  'evalCase.add': 'Add',
+  'evalCase.added': 'Added to the eval cases',
   'invite.title': 'Invite a department',
   'invite.private':
     'Consult privately: the department advises the agents only; the citizen is not told and sees none of it',

@@ -21,8 +21,11 @@ function attachment(item) {
   return h('a', { href: url, class: 'msg-attachment', download: '' }, name);
 }
 
-/** One message element: `.msg.from-<role>` with the sender, the time and `.msg-text`. */
-export function messageElement(activity) {
+/**
+ * One message element: `.msg.from-<role>` with the sender, the time and `.msg-text`; a citizen's text
+ * message gets a "加入评测" button when `toEval` is given.
+ */
+export function messageElement(activity, toEval) {
   const role = roleOf(activity);
   const name = activity.from?.name;
   const sender = role === 'bot' ? t('from.bot') : name ? `${name} · ${t(`from.${role}`)}` : t(`from.${role}`);
@@ -40,6 +43,9 @@ export function messageElement(activity) {
     ),
     activity.text ? h('div', { class: 'msg-text' }, String(activity.text)) : null,
     attachments.length ? h('div', { class: 'msg-attachments' }, attachments.map(attachment)) : null,
+    toEval && role === 'user' && activity.text
+      ? h('button', { type: 'button', class: 'link msg-eval', onclick: () => toEval(activity) }, t('conv.toEval'))
+      : null,
   );
 }
 
@@ -48,7 +54,9 @@ const shown = (activity) =>
   (activity.text || (Array.isArray(activity.attachments) && activity.attachments.length));
 
 export class Transcript {
-  constructor() {
+  /** `toEval(activity)`: turns a citizen's message into an eval case (absent: no such button). */
+  constructor({ toEval } = {}) {
+    this.toEval = toEval;
     this.ids = new Set();
     this.lastSeq = 0;
     this.list = h('ol', { class: 'transcript' });
@@ -66,7 +74,7 @@ export class Transcript {
       const seq = seqOf(activity.id);
       if (Number.isFinite(seq) && seq > this.lastSeq) this.lastSeq = seq;
       if (!shown(activity)) continue;
-      this.insert(messageElement(activity), seq);
+      this.insert(messageElement(activity, this.toEval), seq);
       added.push(activity);
     }
     if (added.length && (atBottom || this.list.children.length === added.length)) this.scrollToEnd();
