@@ -35,6 +35,7 @@ describe('the eval suite files', () => {
       'safety-blind-zh': 'safety',
       'conversations-zh': 'conversation',
       'conversations-fresh-zh': 'conversation',
+      'answers-zh': 'answer',
     });
   });
 
