@@ -224,8 +224,6 @@ export const evalsRoutes: FastifyPluginAsyncTypebox<EvalsRoutesOptions> = async 
     },
     async (request) => {
       const { from, to } = request.query;
-      await found(store.get(from), from);
-      await found(store.get(to), to);
       return store.compare(from, to);
     },
   );

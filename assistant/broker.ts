@@ -212,10 +212,12 @@ export class ConversationBroker {
   async post(
     conversationId: string,
     content: { from: ChannelAccount; text: string; channelData?: Record<string, unknown>; type?: string },
+    /** The conversation, when the caller has read it already. */
+    known?: ConversationRecord,
   ): Promise<StoredActivity> {
     const { store } = this.options;
     const [conversation, citizen] = await Promise.all([
-      store.getConversation(conversationId),
+      known ?? store.getConversation(conversationId),
       store.citizenOf(conversationId),
     ]);
     if (!conversation || !citizen) throw new AppError('E_NOT_FOUND', `Conversation ${conversationId} does not exist.`);
@@ -247,7 +249,7 @@ export class ConversationBroker {
       this.options.store.getConversation(conversationId),
     ]);
     const locale = state?.locale ?? resolveLocale(conversation?.locale);
-    return this.post(conversationId, { from: BOT_ACCOUNT, text: text(messagesFor(locale)), channelData });
+    return this.post(conversationId, { from: BOT_ACCOUNT, text: text(messagesFor(locale)), channelData }, conversation);
   }
 
   /** Hands the conversation to a human (`agent`) or back to the bot, changing the assistant's state with it. */
@@ -386,6 +388,7 @@ export class ConversationBroker {
       const started = performance.now();
       // While an agent owns the conversation the bot stays silent; the message is only marked handled.
       let result: TurnResult = { replies: [], state: snapshot.state };
+      let registered: string | undefined;
       if (snapshot.conversation.mode === 'bot') {
         // The turn's I/O (analysis, search, status look-up) is done here, outside any transaction, so
         // the turn itself stays pure.
@@ -429,6 +432,7 @@ export class ConversationBroker {
             actor: BOT_ACCOUNT.id,
           });
           result = registeredReplies(result, ticket, inbound, intake.deadlineDays[ticket.demandType]);
+          registered = ticket.number;
           logger.info({ conversationId, ticket: ticket.number, demandType: ticket.demandType }, 'ticket registered');
         }
       }
@@ -454,10 +458,6 @@ export class ConversationBroker {
             logger.warn({ err: error, conversationId }, 'could not queue the handoff; the handoff sweep will');
           });
         }
-        const registered = (
-          commit.replies.find((r) => (r.channelData as { ticket?: unknown })?.ticket)?.channelData as
-            { ticket?: { number?: string } } | undefined
-        )?.ticket?.number;
         if (handoffs && registered && snapshot.state.handoff) {
           await handoffs.ticketRegistered(conversationId, registered).catch((error: unknown) => {
             logger.warn({ err: error, conversationId }, 'could not tell the handoff about the ticket');

@@ -9,7 +9,7 @@ import type { Database } from '../core/db/schema.js';
 import { writeLive } from '../knowledge/article-store.js';
 import type { PublishGate } from '../knowledge/editorial.js';
 import type { ArticleRecord } from '../knowledge/article.js';
-import { KnowledgeSearch, type KnowledgeHit } from '../knowledge/search.js';
+import { KnowledgeSearch } from '../knowledge/search.js';
 import { loadSynonyms } from '../knowledge/synonyms.js';
 import type { VectorIndex } from '../knowledge/vector-index.js';
 
@@ -31,10 +31,6 @@ export interface EvalPublishGateOptions {
 
 /** Thrown to roll the shadow transaction back once its answers are in. */
 const ROLLBACK = Symbol('rollback');
-
-/** The same rule as the retrieval eval: the expected article first, or nothing above the line for `none`. */
-const answersRight = (c: GateCase, hits: KnowledgeHit[]) =>
-  c.expect === 'none' ? true : hits[0]?.articleId === c.expect;
 
 export class EvalPublishGate implements PublishGate {
   constructor(private readonly options: EvalPublishGateOptions) {}
@@ -63,8 +59,9 @@ export class EvalPublishGate implements PublishGate {
       .catch((error: unknown) => {
         if (error !== ROLLBACK) throw error;
       });
+    // As in the retrieval eval, right means the expected article first (no `none` case is chosen).
     const regressions = chosen.flatMap((c, i) =>
-      passing[i] && !answersRight(c, after[i] ? [{ articleId: after[i] } as KnowledgeHit] : [])
+      passing[i] && after[i] !== c.expect
         ? [{ question: c.q, expected: c.expect, before: before[i] ?? 'none', after: after[i] ?? 'none' }]
         : [],
     );

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import { audit, type Actor } from '../core/audit.js';
 import type { Database } from '../core/db/schema.js';
+import { AppError } from '../core/errors.js';
 import type { CaseOutcome } from './measure.js';
 import type { RunSummary, TrendPoint } from './report.js';
 
@@ -194,7 +195,7 @@ export class EvalRunStore {
   /** What got better and what regressed from run `from` to run `to`, metric by metric and case by case. */
   async compare(from: string, to: string): Promise<RunComparison> {
     const [before, after] = await Promise.all([this.get(from), this.get(to)]);
-    if (!before || !after) throw new Error(`no eval run ${before ? to : from}`);
+    if (!before || !after) throw new AppError('E_NOT_FOUND', `No eval run ${before ? to : from}.`);
     const metrics: RunComparison['metrics'] = [];
     for (const suite of after.suites) {
       const old = before.suites.find((s) => s.suite === suite.suite);

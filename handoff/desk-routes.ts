@@ -393,14 +393,4 @@ const agentOf = (a: Awaited<ReturnType<HandoffService['profile']>>) => ({
   idleSince: a.idleSince.toISOString(),
 });
 
-const meOf = (a: Awaited<ReturnType<HandoffService['profile']>>) => ({
-  username: a.username,
-  displayName: a.displayName,
-  roles: a.roles,
-  presence: a.presence,
-  capacity: a.capacity,
-  active: a.active,
-  queues: a.queues,
-  skills: a.skills,
-  languages: a.languages,
-});
+const meOf = (a: Awaited<ReturnType<HandoffService['profile']>>) => ({ ...agentOf(a), roles: a.roles });

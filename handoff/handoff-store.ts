@@ -81,6 +81,9 @@ export class HandoffStore {
 
   /** The agent's profile, created with the defaults on first use (away, the default queues, capacity 3). */
   async profile(accountId: string, db: Db = this.db): Promise<AgentProfile | undefined> {
+    // Read on every desk request: written only the first time.
+    const existing = (await this.profiles(db, accountId))[0];
+    if (existing) return existing;
     await db
       .insertInto('agent_profiles')
       .values({

@@ -9,21 +9,6 @@ import { describeError, formatDateTime, t } from './i18n.mjs';
 
 const PAGE_SIZE = 50;
 const VERDICTS = ['correct', 'wrong', 'expected_wrong'];
-/** The content fields of an article, as the article page saves them (everything but the id). */
-const CONTENT_FIELDS = [
-  'category',
-  'title',
-  'question',
-  'variants',
-  'answerShort',
-  'answerFull',
-  'department',
-  'tags',
-  'region',
-  'effectiveFrom',
-  'expiresAt',
-  'source',
-];
 
 const articleHref = (id) => `#/articles/${encodeURIComponent(id)}`;
 
@@ -447,8 +432,8 @@ async function addQuestionAsVariant(articleId, question) {
   const text = question.trim();
   const variants = current.variants ?? [];
   if (current.question?.trim() === text || variants.some((v) => v.trim() === text)) return false;
-  const content = {};
-  for (const name of CONTENT_FIELDS) if (current[name] !== undefined) content[name] = current[name];
+  // A record is its id and its content; a pending revision's content has no id.
+  const { id: _id, ...content } = current;
   content.variants = [...variants, text];
   content.expiresAt ??= null;
   content.source ??= null;
