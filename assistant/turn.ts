@@ -280,8 +280,10 @@ export function runTurn(input: TurnInput): TurnResult {
   // The answer to "did this help?" closes the loop on the last answer instead of starting a search.
   if (state.lastArticleId !== undefined && (text === t.helpfulYes || text === t.helpfulNo)) {
     const helped = text === t.helpfulYes;
+    // Marked for analytics: an answer marked 没解决 is a question the knowledge base did not settle.
+    const feedback = { articleId: state.lastArticleId, helped, question: state.lastQuestion?.text ?? null };
     return {
-      replies: [reply(helped ? t.thanks : t.notHelped)],
+      replies: [reply(helped ? t.thanks : t.notHelped, { channelData: { feedback } })],
       state: { ...state, lastArticleId: undefined, misses: helped ? 0 : (state.misses ?? 0) + 1 },
     };
   }
@@ -328,7 +330,11 @@ export function runTurn(input: TurnInput): TurnResult {
   }
   const misses = (input.state.misses ?? 0) + 1;
   return {
-    replies: [reply(misses >= 2 ? t.noAnswerAgain : t.noAnswer)],
+    replies: [
+      reply(misses >= 2 ? t.noAnswerAgain : t.noAnswer, {
+        channelData: { knowledge: { miss: true, best: best ? round(best.confidence) : null } },
+      }),
+    ],
     state: { ...state, misses, lastArticleId: undefined, lastQuestion: asked },
   };
 }

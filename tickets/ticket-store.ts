@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable, type Updateable } from 'kysely';
 import type { WorkingCalendar } from '../core/calendar/working-days.js';
 import type { Database, DemandType, TicketsTable, TicketStatus } from '../core/db/schema.js';
 import { AppError } from '../core/errors.js';
@@ -222,6 +222,16 @@ export class TicketStore {
 
   /** Moves a ticket along its lifecycle; refuses a move the lifecycle does not allow. */
   async transition(number: string, to: TicketStatus, actor: string, note?: string): Promise<Ticket> {
+    return this.move(number, to, actor, note, {});
+  }
+
+  private async move(
+    number: string,
+    to: TicketStatus,
+    actor: string,
+    note: string | undefined,
+    also: Updateable<TicketsTable>,
+  ): Promise<Ticket> {
     return this.db.transaction().execute(async (trx) => {
       const row = await trx
         .selectFrom('tickets')
@@ -235,7 +245,7 @@ export class TicketStore {
       }
       const updated = await trx
         .updateTable('tickets')
-        .set({ status: to, updated_at: sql`now()` })
+        .set({ ...also, status: to, updated_at: sql`now()`, ...(to === 'resolved' ? { resolved_at: this.now() } : {}) })
         .where('id', '=', row.id)
         .returningAll()
         .executeTakeFirstOrThrow();
@@ -244,6 +254,19 @@ export class TicketStore {
         .values({ ticket_id: row.id, actor, from_status: row.status, to_status: to, note: note ?? null })
         .execute();
       return ticketOf(updated);
+    });
+  }
+
+  /**
+   * The callback (回访) of a resolved ticket: the citizen's satisfaction (1 satisfied, 2 fairly satisfied,
+   * 3 dissatisfied) is kept on the ticket and it moves to `callback`; the caller then closes it, or reopens
+   * it (`in_progress`) when the citizen says the matter is not resolved.
+   */
+  async recordCallback(number: string, satisfaction: 1 | 2 | 3, actor: string, note?: string): Promise<Ticket> {
+    if (![1, 2, 3].includes(satisfaction)) throw new AppError('E_VALIDATION', 'satisfaction is 1, 2 or 3');
+    return this.move(number, 'callback', actor, note ?? `satisfaction ${satisfaction}`, {
+      callback_satisfaction: satisfaction,
+      callback_at: this.now(),
     });
   }
 

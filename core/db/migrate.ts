@@ -11,6 +11,7 @@ import * as media from './migrations/0009-media.js';
 import * as voiceCalls from './migrations/0010-voice-calls.js';
 import * as handoffs from './migrations/0011-handoffs.js';
 import * as evalRuns from './migrations/0012-eval-runs.js';
+import * as analytics from './migrations/0013-analytics.js';
 
 /** Migrations are compiled into the program (no directory scan), so a bundle or a test runs the same set. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -26,6 +27,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0010-voice-calls': voiceCalls,
   '0011-handoffs': handoffs,
   '0012-eval-runs': evalRuns,
+  '0013-analytics': analytics,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

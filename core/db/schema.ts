@@ -232,6 +232,11 @@ export interface TicketsTable {
   registered_at: Timestamp;
   deadline_at: Date | string;
   updated_at: Timestamp;
+  /** When it was last resolved (a reopened ticket keeps its earlier time until resolved again). */
+  resolved_at: NullableTimestamp;
+  /** The citizen's answer at the callback (回访): 1 satisfied, 2 fairly satisfied, 3 dissatisfied. */
+  callback_satisfaction: Generated<1 | 2 | 3 | null>;
+  callback_at: NullableTimestamp;
 }
 
 export interface TicketCountersTable {
@@ -369,4 +374,53 @@ export interface Database {
   eval_runs: EvalRunsTable;
   eval_results: EvalResultsTable;
   eval_cases: EvalCasesTable;
+  conversation_facts: ConversationFactsTable;
+  unanswered_questions: UnansweredQuestionsTable;
+  analytics_reports: AnalyticsReportsTable;
+}
+
+/** One conversation's figures (analytics/rollup.ts keeps them current). */
+export interface ConversationFactsTable {
+  conversation_id: string;
+  channel_id: string;
+  started_at: ColumnType<Date, Date | string, Date | string>;
+  last_at: ColumnType<Date, Date | string, Date | string>;
+  citizen_messages: number;
+  answered: number;
+  suggested: number;
+  missed: number;
+  helpful: number;
+  unhelpful: number;
+  handoff_reason: string | null;
+  tickets: number;
+  emergency: string | null;
+  refused: string | null;
+  category_code: string | null;
+  demand_type: string | null;
+  district: string | null;
+  satisfaction: number | null;
+  self_served: boolean;
+  first_text: string | null;
+}
+
+export interface UnansweredQuestionsTable {
+  activity_id: string;
+  conversation_id: string;
+  channel_id: string;
+  at: ColumnType<Date, Date | string, Date | string>;
+  kind: 'miss' | 'unhelpful';
+  text: string;
+  normalized: string;
+}
+
+export interface AnalyticsReportsTable {
+  id: string;
+  kind: 'daily' | 'weekly' | 'monthly';
+  period_start: ColumnType<string, string, string>;
+  period_end: ColumnType<string, string, string>;
+  status: Generated<'pending' | 'ready' | 'failed'>;
+  created_at: Timestamp;
+  overview: Json<Record<string, unknown> | null>;
+  pdf: Buffer | null;
+  error: string | null;
 }
