@@ -144,7 +144,7 @@ async function seed(db: Kysely<Database>) {
   await conversation(db, 'c1', 'webchat', '2026-11-02T10:00:00', [
     { user: '身份证丢了怎么补办' },
     { bot: { knowledge: { articleId: 'a1', confidence: 0.97 } } },
-    { user: '解决了' },
+    { user: '已解决' },
     { bot: { feedback: { articleId: 'a1', helped: true, question: '身份证丢了怎么补办' } } },
   ]);
   await conversation(db, 'c2', 'webchat', '2026-11-02T23:30:00', [

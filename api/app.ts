@@ -40,6 +40,9 @@ import { requireStaff, staffAuth } from './staff-auth.js';
 import { staffRoutes } from './staff-routes.js';
 import { evalsRoutes } from './evals-routes.js';
 import type { EvalParts } from '../evals/runner.js';
+import type { AnalyticsService } from '../analytics/analytics-service.js';
+import type { AnalyticsReports } from '../analytics/reports.js';
+import { analyticsRoutes } from './analytics-routes.js';
 import { deskRoutes } from '../handoff/desk-routes.js';
 import { joinRoutes } from '../handoff/join-routes.js';
 import type { HandoffService } from '../handoff/handoff-service.js';
@@ -74,6 +77,8 @@ export interface AppDependencies {
   tickets: TicketStore;
   /** The live knowledge search and language understanding, for eval re-runs. */
   evalParts(): Promise<EvalParts>;
+  analytics: AnalyticsService;
+  reports: AnalyticsReports;
 }
 
 /** The HTTP face of the gateway. Pure assembly: every dependency is built by the caller. */
@@ -210,6 +215,13 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       db: deps.db,
       accounts: deps.accounts,
       parts: deps.evalParts,
+    });
+    await app.register(analyticsRoutes, {
+      prefix: '/api/analytics',
+      db: deps.db,
+      accounts: deps.accounts,
+      analytics: deps.analytics,
+      reports: deps.reports,
     });
     await app.register(staffRoutes, {
       prefix: '/api/staff',

@@ -42,6 +42,8 @@ import { HandoffService } from '../handoff/handoff-service.js';
 import { loadSuite } from '../evals/load-suite.js';
 import { EvalPublishGate, type GateCase } from '../evals/publish-gate.js';
 import { knowledgeVersion } from '../evals/run-store.js';
+import { AnalyticsService } from '../analytics/analytics-service.js';
+import { AnalyticsReports } from '../analytics/reports.js';
 import { buildApp } from './app.js';
 
 export interface Gateway {
@@ -59,6 +61,9 @@ export interface Gateway {
   delivery: OutboundDelivery;
   calls: CallRecords;
   handoffs: HandoffService;
+  /** The supervisors' figures (`rollup` brings the conversation figures up to date). */
+  analytics: AnalyticsService;
+  reports: AnalyticsReports;
   /** The voice bot, when configured (and this instance serves requests). */
   voice?: VoiceChannel;
   close(): Promise<void>;
@@ -276,7 +281,21 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     }
     cleanups.push(() => queue.stop());
 
+    const analytics = new AnalyticsService(db, taxonomy, calendar.timeZone);
+    const reports = new AnalyticsReports({
+      db,
+      analytics,
+      queue,
+      chromiumPath: config.analytics.chromiumPath,
+      logger,
+    });
+    cleanups.push(async () => reports.stop());
+
     if (config.role !== 'api') {
+      await reports.start({
+        schedule: config.analytics.scheduledReports,
+        rollupIntervalMs: config.analytics.rollupIntervalMs,
+      });
       await queue.work(REEMBED_QUEUE, async () => {
         const done = await index.reembed((status) => logger.info({ reembed: status }, 'knowledge re-embedding'));
         if (done) await search.refresh();
@@ -331,6 +350,8 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       media: mediaStore,
       handoffs,
       tickets,
+      analytics,
+      reports,
       evalParts: async () => {
         const articles = await db.selectFrom('knowledge_articles').select(['id', 'category']).execute();
         const categories = new Map(articles.map((a) => [a.id, a.category]));
@@ -364,6 +385,8 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       delivery,
       calls,
       handoffs,
+      analytics,
+      reports,
       voice,
       close: closeAll,
     };

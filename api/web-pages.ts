@@ -6,16 +6,21 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import fastifyStatic from '@fastify/static';
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
 
 const WEB_ROOT = fileURLToPath(new URL('../web/', import.meta.url));
 const require = createRequire(import.meta.url);
 // botframework-webchat exports only its entry point (lib/index.js); the browser bundle is in dist/.
 const WEBCHAT_PACKAGE = path.resolve(path.dirname(require.resolve('botframework-webchat')), '..');
 const WEBCHAT_BUNDLE = path.join(WEBCHAT_PACKAGE, 'dist', 'webchat.js');
-const WEBCHAT_VERSION = (
-  JSON.parse(readFileSync(path.join(WEBCHAT_PACKAGE, 'package.json'), 'utf8')) as { version: string }
-).version;
+const WEBCHAT_VERSION = packageVersion(WEBCHAT_PACKAGE);
+// The dashboard's charts: Apache ECharts' self-contained browser bundle (its package exports it).
+const ECHARTS_BUNDLE = require.resolve('echarts/dist/echarts.min.js');
+const ECHARTS_VERSION = packageVersion(path.resolve(path.dirname(ECHARTS_BUNDLE), '..'));
+
+function packageVersion(packageDir: string): string {
+  return (JSON.parse(readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as { version: string }).version;
+}
 
 /**
  * The console shows staff-edited article text: a strict policy means that even text that slipped into the
@@ -38,15 +43,33 @@ const CONSOLE_SECURITY_HEADERS = {
 };
 
 /**
+ * The dashboard's policy is the console's but for one relaxation: ECharts builds its tooltip with innerHTML
+ * carrying `style="…"` attributes, which `style-src 'self'` refuses (the tooltip would show unstyled and
+ * every hover would log a violation). Inline styles cannot run script; scripts stay 'self' only, and the
+ * page writes data into the DOM as text, so this widens nothing a script injection could use.
+ */
+const DASHBOARD_SECURITY_HEADERS = {
+  ...CONSOLE_SECURITY_HEADERS,
+  'content-security-policy': CONSOLE_SECURITY_HEADERS['content-security-policy'].replace(
+    "style-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+  ),
+};
+
+/**
  * A staff or department page: static files under `/<name>/`, its index at `/<name>` (and at every path
- * `indexPaths` lists), every response with the strict headers. Files are routed one by one (no wildcard),
- * so an index path with a parameter (`/join/:token`) does not swallow them.
+ * `indexPaths` lists), every response with the strict headers (or `headers`). Files are routed one by one
+ * (no wildcard), so an index path with a parameter (`/join/:token`) does not swallow them.
  */
 const strictPage =
-  (name: string, indexPaths: string[]): FastifyPluginAsync =>
+  (
+    name: string,
+    indexPaths: string[],
+    headers: Record<string, string> = CONSOLE_SECURITY_HEADERS,
+  ): FastifyPluginAsync =>
   async (app) => {
     app.addHook('onRequest', async (_request, reply) => {
-      reply.headers(CONSOLE_SECURITY_HEADERS);
+      reply.headers(headers);
     });
     // The root instance's @fastify/static (web chat) already decorated the reply.
     await app.register(fastifyStatic, {
@@ -75,6 +98,8 @@ export const webPages: FastifyPluginAsync = async (app) => {
   await app.register(strictPage('console', ['/console', '/console/']));
   await app.register(strictPage('desk', ['/desk', '/desk/']));
   await app.register(strictPage('join', ['/join/:token']));
+  // The supervisors' analytics dashboard.
+  await app.register(strictPage('dashboard', ['/dashboard', '/dashboard/'], DASHBOARD_SECURITY_HEADERS));
 
   const indexHtml = await readFile(path.join(WEB_ROOT, 'webchat', 'index.html'));
   const sendIndex = (_: unknown, reply: FastifyReply) =>
@@ -82,19 +107,28 @@ export const webPages: FastifyPluginAsync = async (app) => {
   app.get('/', { schema: { hide: true } }, sendIndex);
   app.get('/webchat', { schema: { hide: true } }, sendIndex);
 
-  // 3.8 MB of JavaScript: compressed once, on first request, then served from memory.
+  // 3.8 MB of JavaScript.
+  serveBundle(app, '/webchat/vendor/webchat.js', WEBCHAT_BUNDLE, `"webchat-${WEBCHAT_VERSION}"`, 86_400);
+  // 1.1 MB; the page names it without a version, so its ETag revalidates it after a week.
+  serveBundle(app, '/dashboard/vendor/echarts.min.js', ECHARTS_BUNDLE, `"echarts-${ECHARTS_VERSION}"`, 604_800);
+};
+
+/**
+ * A vendor's JavaScript bundle from node_modules: compressed once, on first request, then served from memory,
+ * cached by browsers for `maxAgeSeconds` and revalidated by `etag` (the package's version).
+ */
+function serveBundle(app: FastifyInstance, url: string, file: string, etag: string, maxAgeSeconds: number): void {
   let bundle: Promise<{ raw: Buffer; gzipped: Buffer }> | undefined;
   const loadBundle = async () => {
-    const raw = await readFile(WEBCHAT_BUNDLE);
+    const raw = await readFile(file);
     return { raw, gzipped: await promisify(gzip)(raw) };
   };
-  app.get('/webchat/vendor/webchat.js', { schema: { hide: true } }, async (request, reply) => {
+  app.get(url, { schema: { hide: true } }, async (request, reply) => {
     bundle ??= loadBundle();
     const { raw, gzipped } = await bundle;
-    const etag = `"webchat-${WEBCHAT_VERSION}"`;
     reply
       .type('application/javascript; charset=utf-8')
-      .header('cache-control', 'public, max-age=86400')
+      .header('cache-control', `public, max-age=${maxAgeSeconds}`)
       .header('etag', etag);
     reply.header('vary', 'accept-encoding');
     if (request.headers['if-none-match'] === etag) return reply.code(304).send();
@@ -102,4 +136,4 @@ export const webPages: FastifyPluginAsync = async (app) => {
       return reply.header('content-encoding', 'gzip').send(gzipped);
     return reply.send(raw);
   });
-};
+}

@@ -145,6 +145,17 @@ export function runTurn(input: TurnInput): TurnResult {
     return { replies: [reply(hasAttachments ? t.unsupported : t.emptyMessage)], state };
   }
 
+  // The answer to "did this help?" (a button's exact title) closes the loop on the last answer before the
+  // text is read for anything else: 没有解决 is not a complaint, 已解决 not a case to take down.
+  if (state.lastArticleId !== undefined && (text === t.helpfulYes || text === t.helpfulNo)) {
+    const helped = text === t.helpfulYes;
+    // Marked for analytics: an answer marked 没解决 is a question the knowledge base did not settle.
+    const feedback = { articleId: state.lastArticleId, helped, question: state.lastQuestion?.text ?? null };
+    return {
+      replies: [reply(helped ? t.thanks : t.notHelped, { channelData: { feedback } })],
+      state: { ...state, lastArticleId: undefined, misses: helped ? 0 : (state.misses ?? 0) + 1 },
+    };
+  }
   const analysis = input.analysis;
   if (analysis) {
     // 1. An emergency goes first, whatever the conversation was doing.
@@ -275,17 +286,6 @@ export function runTurn(input: TurnInput): TurnResult {
       if (category && category.confidence >= CATEGORY_CONFIDENCE) intake.category = category.label;
       return intakeTurn(input, state, intake, text, t, reply);
     }
-  }
-
-  // The answer to "did this help?" closes the loop on the last answer instead of starting a search.
-  if (state.lastArticleId !== undefined && (text === t.helpfulYes || text === t.helpfulNo)) {
-    const helped = text === t.helpfulYes;
-    // Marked for analytics: an answer marked 没解决 is a question the knowledge base did not settle.
-    const feedback = { articleId: state.lastArticleId, helped, question: state.lastQuestion?.text ?? null };
-    return {
-      replies: [reply(helped ? t.thanks : t.notHelped, { channelData: { feedback } })],
-      state: { ...state, lastArticleId: undefined, misses: helped ? 0 : (state.misses ?? 0) + 1 },
-    };
   }
 
   const asked = { text, category: input.analysis?.category?.label };

@@ -65,6 +65,12 @@ const schema = z.object({
    * make a question answered right go wrong is not published. `off` turns the gate off.
    */
   PUBLISH_GATE_SUITE: z.string().min(1).optional(),
+  /** How often the conversation figures the dashboard reads are brought up to date (analytics/rollup.ts). */
+  ANALYTICS_ROLLUP_SECONDS: positiveInt.max(3600).default(60),
+  /** Daily, weekly and monthly reports are generated on schedule unless this is `off`. */
+  ANALYTICS_REPORTS: z.enum(['on', 'off']).default('on'),
+  /** Chromium renders the monthly report's PDF (Debian package `chromium`). */
+  CHROMIUM_PATH: z.string().min(1).default('/usr/bin/chromium'),
   /** Agents' queues, comma-separated; the first takes every handoff the bot raises. */
   HANDOFF_QUEUES: z
     .string()
@@ -179,6 +185,11 @@ export interface Config {
   };
   /** The retrieval suite that gates publishing (a path), or undefined when the gate is off. */
   publishGateSuite?: string;
+  analytics: {
+    rollupIntervalMs: number;
+    scheduledReports: boolean;
+    chromiumPath: string;
+  };
   handoff: {
     queues: string[];
     offerTimeoutMs: number;
@@ -291,6 +302,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       e.PUBLISH_GATE_SUITE === 'off'
         ? undefined
         : (e.PUBLISH_GATE_SUITE ?? fileURLToPath(new URL('../evals/suites/retrieval-zh.yaml', import.meta.url))),
+    analytics: {
+      rollupIntervalMs: e.ANALYTICS_ROLLUP_SECONDS * 1000,
+      scheduledReports: e.ANALYTICS_REPORTS === 'on',
+      chromiumPath: e.CHROMIUM_PATH,
+    },
     handoff: {
       queues: e.HANDOFF_QUEUES.split(','),
       offerTimeoutMs: e.HANDOFF_OFFER_TIMEOUT_SECONDS * 1000,

@@ -1,0 +1,178 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isAppError } from '../core/errors.js';
+import { htmlToPdf } from './pdf.js';
+import { reportHtml, type ReportDocument } from './report-render.js';
+import type { Overview } from './types.js';
+
+const run = promisify(execFile);
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const PDFTOPPM = '/usr/bin/pdftoppm';
+const PDFTOTEXT = '/usr/bin/pdftotext';
+
+const chromiumMissing = existsSync(CHROMIUM)
+  ? null
+  : `Chromium not found at ${CHROMIUM} (apt-get install chromium): PDF rendering not tested`;
+const popplerMissing =
+  existsSync(PDFTOPPM) && existsSync(PDFTOTEXT)
+    ? null
+    : 'pdftoppm/pdftotext not found (apt-get install poppler-utils): PDF contents not checked';
+// In CI (MINSHENG_REQUIRE_SERVICES=1) a missing tool fails the run instead of skipping, as in test/support.
+for (const missing of [chromiumMissing, popplerMissing]) {
+  if (missing && process.env.MINSHENG_REQUIRE_SERVICES === '1') throw new Error(missing);
+  if (missing) process.stderr.write(`[skip] ${missing}\n`);
+}
+
+const TITLE = '12345热线 月报（2026年11月）';
+const PERIODS = ['2026-11-02', '2026-11-09', '2026-11-16', '2026-11-23'];
+
+/** A small month with a little of everything the report draws. */
+function sampleOverview(): Overview {
+  const counts = { satisfied: 12, fair: 3, dissatisfied: 1, rate: 0.9375 };
+  return {
+    filters: { from: '2026-11-01', to: '2026-11-30', granularity: 'week' },
+    generatedAt: '2026-12-01T01:00:00Z',
+    freshAt: null,
+    totals: {
+      conversations: 1200,
+      citizenMessages: 4800,
+      tickets: 40,
+      selfServed: 750,
+      selfServiceRate: 0.625,
+      handoffs: 120,
+      handoffRate: 0.1,
+      emergencies: 2,
+      refused: 3,
+      complianceRate: 0.875,
+      overdueOpen: 4,
+      satisfactionRate: 0.9,
+      satisfactionResponses: 20,
+    },
+    volume: {
+      periods: PERIODS,
+      byChannel: [
+        { key: 'webchat', name: '网页', counts: [100, 120, 130, 150] },
+        { key: 'voice', name: '电话', counts: [150, 160, 190, 200] },
+      ],
+      byDemandType: [{ key: 'complaint', name: '投诉', counts: [5, 6, 4, 5] }],
+      byCategory: [
+        { code: '05', name: '环境保护', count: 25 },
+        { code: '07', name: '社会保障', count: 15 },
+      ],
+      byDistrict: [{ district: '高新区', count: 40 }],
+    },
+    selfService: {
+      periods: PERIODS,
+      conversations: [250, 280, 320, 350],
+      selfServed: [150, 175, 200, 225],
+      rate: [0.6, 0.625, 0.625, 0.643],
+      answered: 600,
+      suggested: 80,
+      missed: 45,
+      helpful: 300,
+      unhelpful: 12,
+    },
+    handoffs: {
+      total: 120,
+      rate: 0.1,
+      reasons: [{ reason: 'requested', count: 120 }],
+      dispositions: [{ disposition: '已解答', count: 110 }],
+      wait: { answered: 110, abandoned: 8, waiting: 2, p50Seconds: 65, p90Seconds: 240, maxSeconds: 900 },
+      periods: PERIODS,
+      counts: [25, 30, 30, 35],
+    },
+    deadlines: { resolved: 32, onTime: 28, late: 4, complianceRate: 0.875, overdueOpen: 4, byDepartment: [] },
+    satisfaction: { callback: counts, handback: counts },
+    unanswered: [
+      { text: '养老金什么时候到账？', normalized: '养老金什么时候到账', count: 9, missed: 9, unhelpful: 0, lastAt: '' },
+    ],
+    hotspots: [],
+    clusters: [],
+  };
+}
+
+const doc: ReportDocument = {
+  kind: 'monthly',
+  periodStart: '2026-11-01',
+  periodEnd: '2026-11-30',
+  generatedAt: '2026-12-01T01:00:00Z',
+  overview: sampleOverview(),
+};
+
+describe('htmlToPdf', () => {
+  let dir = '';
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'minsheng-pdf-'));
+  });
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Page 1 as a 50 dpi PNG; its size in bytes says how much is drawn on it. */
+  async function firstPagePngSize(pdf: Buffer, name: string): Promise<number> {
+    const file = path.join(dir, `${name}.pdf`);
+    await writeFile(file, pdf);
+    await run(PDFTOPPM, ['-png', '-r', '50', '-f', '1', '-l', '1', file, path.join(dir, name)]);
+    const png = (await readdir(dir)).find((f) => f.startsWith(`${name}-`) && f.endsWith('.png'));
+    expect(png, 'pdftoppm wrote page 1').toBeDefined();
+    return (await stat(path.join(dir, png!))).size;
+  }
+
+  it('says Chromium is needed when there is none', async () => {
+    const error = await htmlToPdf('<p>x</p>', { chromiumPath: path.join(tmpdir(), 'no-such-chromium') }).catch(
+      (e: unknown) => e,
+    );
+    expect(isAppError(error) && error.code).toBe('E_UNAVAILABLE');
+    expect((error as Error).message).toMatch(/needs Chromium.*CHROMIUM_PATH/);
+  });
+
+  it.skipIf(chromiumMissing)(
+    'prints the report to an A4 PDF with the Chinese text and the charts on it',
+    async () => {
+      const pdf = await htmlToPdf(reportHtml(doc), { chromiumPath: CHROMIUM, timeoutMs: 12_000 });
+      expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+      if (popplerMissing) return;
+
+      // Text that survives extraction proves a CJK font was embedded (no tofu boxes).
+      const file = path.join(dir, 'text.pdf');
+      await writeFile(file, pdf);
+      const { stdout } = await run(PDFTOTEXT, ['-enc', 'UTF-8', file, '-'], { encoding: 'utf8' });
+      expect(stdout).toContain(TITLE);
+      expect(stdout).toContain('62.5%');
+
+      const blank = await htmlToPdf('<!doctype html><html><body></body></html>', {
+        chromiumPath: CHROMIUM,
+        timeoutMs: 12_000,
+      });
+      const [reportSize, blankSize] = [await firstPagePngSize(pdf, 'report'), await firstPagePngSize(blank, 'blank')];
+      expect(reportSize).toBeGreaterThan(blankSize * 3);
+    },
+    30_000,
+  );
+
+  it.skipIf(chromiumMissing)('fetches nothing a document asks for', async () => {
+    const requests: string[] = [];
+    const server = createServer((req, res) => {
+      requests.push(req.url ?? '');
+      res.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const html = `<!doctype html><html><head><link rel="stylesheet" href="${base}/style.css"></head>
+<body><p>外部资源</p><img src="${base}/pixel.png"><iframe src="${base}/frame"></iframe></body></html>`;
+      const pdf = await htmlToPdf(html, { chromiumPath: CHROMIUM, timeoutMs: 12_000 });
+      expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+      expect(requests).toEqual([]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
