@@ -4,7 +4,7 @@ import { DISTRICTS } from '../assistant/nlu/slots.js';
 import { maskPii } from '../core/pii.js';
 import type { Taxonomy } from '../tickets/taxonomy.js';
 import { clusterTickets } from './clusters.js';
-import { channelName, demandTypeName, periodsOf, rate } from './filters.js';
+import { addDays, channelName, demandTypeName, periodStart, periodsOf, rate } from './filters.js';
 import { AnalyticsRollup, type RollupResult } from './rollup.js';
 import type {
   AnalyticsFilters,
@@ -63,7 +63,7 @@ export class AnalyticsService {
     readonly timeZone: string,
     private readonly now: () => Date = () => new Date(),
   ) {
-    this.roller = new AnalyticsRollup(db);
+    this.roller = new AnalyticsRollup(db, timeZone);
     // A validated IANA name (the working calendar's): a literal keeps the range conditions sargable.
     this.tz = sql.lit(timeZone);
   }
@@ -74,35 +74,38 @@ export class AnalyticsService {
   }
 
   async overview(f: AnalyticsFilters): Promise<Overview> {
-    const [volume, selfService, handoffs, deadlines, satisfaction, unanswered, hotspots, clusters, counts, freshAt] =
-      await Promise.all([
-        this.volume(f),
-        this.selfService(f),
-        this.handoffs(f),
-        this.deadlines(f),
-        this.satisfaction(f),
-        this.unanswered(f),
-        this.hotspots(f),
-        this.clusters(f),
-        this.conversationCounts(f),
-        this.roller.freshAt(),
-      ]);
-    const tickets = volume.byDemandType.reduce((sum, s) => sum + s.counts.reduce((a, b) => a + b, 0), 0);
-    const conversations = selfService.conversations.reduce((a, b) => a + b, 0);
-    const selfServed = selfService.selfServed.reduce((a, b) => a + b, 0);
+    // Each source is read once: the conversation facts by day and channel, the tickets by day and type
+    // (with categories and districts), and every other figure from its own small query.
+    const conversationDays = this.conversationDays(f);
+    const [days, tickets, handoffs, deadlines, callback, unanswered, hotspots, clusters, freshAt] = await Promise.all([
+      conversationDays,
+      this.ticketCounts(f),
+      conversationDays.then((d) => this.handoffFigures(f, sumOf(d, 'conversations'))),
+      this.deadlines(f),
+      this.callbackSatisfaction(f),
+      this.unanswered(f),
+      this.hotspots(f),
+      this.clusters(f),
+      this.roller.freshAt(),
+    ]);
+    const volume = this.volumeOf(f, days, tickets);
+    const selfService = selfServiceOf(f, days);
+    const satisfaction = { callback, handback: handbackOf(days) };
+    const conversations = sumOf(days, 'conversations');
+    const selfServed = sumOf(days, 'selfServed');
     const answers = [satisfaction.callback, satisfaction.handback];
-    const satisfied = answers.reduce((sum, s) => sum + s.satisfied + s.fair, 0);
-    const responses = answers.reduce((sum, s) => sum + s.satisfied + s.fair + s.dissatisfied, 0);
+    const satisfied = answers.reduce((sum, a) => sum + a.satisfied + a.fair, 0);
+    const responses = answers.reduce((sum, a) => sum + a.satisfied + a.fair + a.dissatisfied, 0);
     const totals: Totals = {
       conversations,
-      citizenMessages: counts.citizenMessages,
-      tickets,
+      citizenMessages: sumOf(days, 'messages'),
+      tickets: tickets.demandTypes.reduce((sum, t) => sum + t.count, 0),
       selfServed,
       selfServiceRate: rate(selfServed, conversations),
       handoffs: handoffs.total,
       handoffRate: handoffs.rate,
-      emergencies: counts.emergencies,
-      refused: counts.refused,
+      emergencies: sumOf(days, 'emergencies'),
+      refused: sumOf(days, 'refused'),
       complianceRate: deadlines.complianceRate,
       overdueOpen: deadlines.overdueOpen,
       satisfactionRate: rate(satisfied, responses),
@@ -125,125 +128,207 @@ export class AnalyticsService {
   }
 
   async volume(f: AnalyticsFilters): Promise<Volume> {
-    const periods = periodsOf(f);
-    const [channels, types, categories, districts] = await Promise.all([
-      sql<{ period: string; key: string; count: string }>`
-        select ${this.bucket(sql`f.started_at`, f)} as period, f.channel_id as key, count(*) as count
-        from conversation_facts f where ${this.factsWhere(f)} group by 1, 2`.execute(this.db),
-      sql<{ period: string; key: string; count: string }>`
-        select ${this.bucket(sql`t.registered_at`, f)} as period, t.demand_type as key, count(*) as count
-        from tickets t where ${this.ticketsWhere(f, sql`t.registered_at`)} group by 1, 2`.execute(this.db),
-      sql<{ key: string; count: string }>`
-        select coalesce(left(t.category_code, 2), '') as key, count(*) as count
-        from tickets t where ${this.ticketsWhere(f, sql`t.registered_at`)} group by 1`.execute(this.db),
-      sql<{ key: string; count: string }>`
-        select coalesce(t.district, '') as key, count(*) as count
-        from tickets t where ${this.ticketsWhere(f, sql`t.registered_at`)} group by 1`.execute(this.db),
-    ]);
-    return {
-      periods,
-      byChannel: toSeries(periods, channels.rows, channelName),
-      byDemandType: toSeries(periods, types.rows, demandTypeName),
-      byCategory: categories.rows
-        .sort(byCountThenKey)
-        .map((r) => ({ code: r.key, name: this.categoryName(r.key) ?? '未分类', count: n(r.count) })),
-      byDistrict: districts.rows.sort(byCountThenKey).map((r) => ({ district: r.key, count: n(r.count) })),
-    };
+    const [days, tickets] = await Promise.all([this.conversationDays(f), this.ticketCounts(f)]);
+    return this.volumeOf(f, days, tickets);
   }
 
   async selfService(f: AnalyticsFilters): Promise<SelfService> {
-    const periods = periodsOf(f);
-    const { rows } = await sql<{
-      period: string;
-      conversations: string;
-      self_served: string;
-      answered: string;
-      suggested: string;
-      missed: string;
-      helpful: string;
-      unhelpful: string;
-    }>`
-      select ${this.bucket(sql`f.started_at`, f)} as period, count(*) as conversations,
-        count(*) filter (where f.self_served) as self_served, sum(f.answered) as answered,
-        sum(f.suggested) as suggested, sum(f.missed) as missed, sum(f.helpful) as helpful,
-        sum(f.unhelpful) as unhelpful
-      from conversation_facts f where ${this.factsWhere(f)} group by 1`.execute(this.db);
-    const byPeriod = new Map(rows.map((r) => [r.period, r]));
-    const conversations = periods.map((p) => n(byPeriod.get(p)?.conversations));
-    const selfServed = periods.map((p) => n(byPeriod.get(p)?.self_served));
-    const sum = (key: 'answered' | 'suggested' | 'missed' | 'helpful' | 'unhelpful') =>
-      rows.reduce((total, r) => total + n(r[key]), 0);
-    return {
-      periods,
-      conversations,
-      selfServed,
-      rate: periods.map((_, i) => rate(selfServed[i]!, conversations[i]!)),
-      answered: sum('answered'),
-      suggested: sum('suggested'),
-      missed: sum('missed'),
-      helpful: sum('helpful'),
-      unhelpful: sum('unhelpful'),
-    };
+    return selfServiceOf(f, await this.conversationDays(f));
   }
 
   async handoffs(f: AnalyticsFilters): Promise<Handoffs> {
-    const periods = periodsOf(f);
-    const where = sql`${this.range(sql`h.queued_at`, f)} and ${this.factsDimensions(f)}`;
-    const from = sql`handoffs h join conversation_facts f on f.conversation_id = h.conversation_id`;
-    const [reasons, dispositions, waits, byPeriod, conversations] = await Promise.all([
-      sql<{ key: string; count: string }>`
-        select h.reason as key, count(*) as count from ${from} where ${where} group by 1`.execute(this.db),
-      sql<{ key: string; count: string }>`
-        select coalesce(h.disposition, '') as key, count(*) as count from ${from}
-        where ${where} and h.status = 'closed' group by 1`.execute(this.db),
-      sql<{ answered: string; abandoned: string; waiting: string; p50: number; p90: number; max: number }>`
-        select count(*) filter (where h.accepted_at is not null) as answered,
-          count(*) filter (where h.accepted_at is null and h.status = 'closed') as abandoned,
-          count(*) filter (where h.status in ('waiting', 'offered')) as waiting,
-          percentile_cont(0.5) within group (order by extract(epoch from h.accepted_at - h.queued_at))
-            filter (where h.accepted_at is not null) as p50,
-          percentile_cont(0.9) within group (order by extract(epoch from h.accepted_at - h.queued_at))
-            filter (where h.accepted_at is not null) as p90,
-          max(extract(epoch from h.accepted_at - h.queued_at)) as max
-        from ${from} where ${where}`.execute(this.db),
-      sql<{ period: string; count: string }>`
-        select ${this.bucket(sql`h.queued_at`, f)} as period, count(*) as count from ${from}
-        where ${where} group by 1`.execute(this.db),
-      this.conversationTotal(f),
+    return this.handoffFigures(f, sumOf(await this.conversationDays(f), 'conversations'));
+  }
+
+  async satisfaction(f: AnalyticsFilters): Promise<Satisfaction> {
+    const [callback, days] = await Promise.all([this.callbackSatisfaction(f), this.conversationDays(f)]);
+    return { callback, handback: handbackOf(days) };
+  }
+
+  async unanswered(f: AnalyticsFilters, limit = TOP_UNANSWERED): Promise<UnansweredQuestion[]> {
+    // The facts are joined only to filter by what the conversation was about.
+    const about = f.category || f.demandType || f.district;
+    const { rows } = await sql<{
+      normalized: string;
+      text: string;
+      count: string;
+      missed: string;
+      unhelpful: string;
+      last_at: Date;
+    }>`
+      with top as (
+        select q.normalized, count(*) as count, count(*) filter (where q.kind = 'miss') as missed,
+          count(*) filter (where q.kind = 'unhelpful') as unhelpful, max(q.at) as last_at
+        from unanswered_questions q
+        ${about ? sql`join conversation_facts f on f.conversation_id = q.conversation_id` : sql``}
+        where ${this.days(sql`q.day`, f)} ${f.channel ? sql`and q.channel_id = ${f.channel}` : sql``}
+          ${about ? sql`and ${this.factsDimensions(f)}` : sql``}
+        group by q.normalized order by count(*) desc, max(q.at) desc limit ${limit}
+      )
+      select top.*, (select q.text from unanswered_questions q where q.normalized = top.normalized
+                     order by q.at desc limit 1) as text
+      from top order by top.count desc, top.last_at desc`.execute(this.db);
+    return rows.map((r) => ({
+      text: maskPii(r.text),
+      normalized: maskPii(r.normalized),
+      count: n(r.count),
+      missed: n(r.missed),
+      unhelpful: n(r.unhelpful),
+      lastAt: new Date(r.last_at).toISOString(),
+    }));
+  }
+
+  /** The conversation facts in one pass, by city day and channel: every counter the figures need. */
+  private async conversationDays(f: AnalyticsFilters): Promise<ConversationDay[]> {
+    const { rows } = await sql<Record<keyof ConversationDay, string>>`
+      select f.day::text as day, f.channel_id as channel, count(*) as conversations,
+        count(*) filter (where f.self_served) as "selfServed", sum(f.citizen_messages) as messages,
+        sum(f.answered) as answered, sum(f.suggested) as suggested, sum(f.missed) as missed,
+        sum(f.helpful) as helpful, sum(f.unhelpful) as unhelpful,
+        count(*) filter (where f.emergency is not null) as emergencies,
+        count(*) filter (where f.refused is not null) as refused,
+        count(*) filter (where f.satisfaction = 1) as satisfied, count(*) filter (where f.satisfaction = 2) as fair,
+        count(*) filter (where f.satisfaction = 3) as dissatisfied
+      from conversation_facts f where ${this.factsWhere(f)} group by f.day, f.channel_id`.execute(this.db);
+    return rows.map((r) => {
+      const day = { day: r.day, channel: r.channel } as ConversationDay;
+      for (const key of COUNTERS) day[key] = n(r[key]);
+      return day;
+    });
+  }
+
+  /**
+   * Tickets registered in the range: by city day and demand type, and by major class and district (summed
+   * into each). Two hash aggregates: as grouping sets, PostgreSQL sorts them, spilling to disk at scale.
+   */
+  private async ticketCounts(f: AnalyticsFilters): Promise<TicketCounts> {
+    const where = this.ticketsWhere(f, sql`t.registered_day`);
+    const [byDay, byPlace] = await Promise.all([
+      sql<{ day: string; key: string; count: string }>`
+        select t.registered_day::text as day, t.demand_type as key, count(*) as count
+        from ticket_facts t where ${where} group by t.registered_day, t.demand_type`.execute(this.db),
+      sql<{ major: string; district: string; count: string }>`
+        select coalesce(left(t.category_code, 2), '') as major, coalesce(t.district, '') as district,
+          count(*) as count
+        from ticket_facts t where ${where} group by 1, 2`.execute(this.db),
     ]);
-    const total = reasons.rows.reduce((sum, r) => sum + n(r.count), 0);
-    const w = waits.rows[0]!;
-    const seconds = (value: unknown) => (value === null || value === undefined ? null : Math.round(Number(value)));
-    const counts = new Map(byPeriod.rows.map((r) => [r.period, n(r.count)]));
+    const sums = (key: 'major' | 'district') => {
+      const totals = new Map<string, number>();
+      for (const r of byPlace.rows) totals.set(r[key], (totals.get(r[key]) ?? 0) + n(r.count));
+      return [...totals].map(([k, count]) => ({ key: k, count }));
+    };
     return {
-      total,
-      rate: rate(total, conversations),
-      reasons: reasons.rows.map((r) => ({ reason: r.key, count: n(r.count) })).sort(largestFirst),
-      dispositions: dispositions.rows.map((r) => ({ disposition: r.key, count: n(r.count) })).sort(largestFirst),
-      wait: {
-        answered: n(w.answered),
-        abandoned: n(w.abandoned),
-        waiting: n(w.waiting),
-        p50Seconds: seconds(w.p50),
-        p90Seconds: seconds(w.p90),
-        maxSeconds: seconds(w.max),
-      },
-      periods,
-      counts: periods.map((p) => counts.get(p) ?? 0),
+      demandTypes: byDay.rows.map((r) => ({ day: r.day, key: r.key, count: n(r.count) })),
+      categories: sums('major'),
+      districts: sums('district'),
     };
   }
 
+  private volumeOf(f: AnalyticsFilters, days: ConversationDay[], tickets: TicketCounts): Volume {
+    const periods = periodsOf(f);
+    return {
+      periods,
+      byChannel: toSeries(
+        f,
+        periods,
+        days.map((d) => ({ day: d.day, key: d.channel, count: d.conversations })),
+        channelName,
+      ),
+      byDemandType: toSeries(f, periods, tickets.demandTypes, demandTypeName),
+      byCategory: tickets.categories
+        .sort(byCountThenKey)
+        .map((c) => ({ code: c.key, name: this.categoryName(c.key) ?? '未分类', count: c.count })),
+      byDistrict: tickets.districts.sort(byCountThenKey).map((d) => ({ district: d.key, count: d.count })),
+    };
+  }
+
+  /** Handoffs raised in the range in one pass: by reason, by disposition, by day, and their waits. */
+  private async handoffFigures(f: AnalyticsFilters, conversations: number): Promise<Handoffs> {
+    const periods = periodsOf(f);
+    const about = f.category || f.demandType || f.district || f.channel;
+    const day = this.cityDate(sql`h.queued_at`);
+    const disposition = sql`case when h.status = 'closed' then coalesce(h.disposition, '') end`;
+    const wait = sql`extract(epoch from h.accepted_at - h.queued_at)`;
+    const { rows } = await sql<{
+      reason: string | null;
+      disposition: string | null;
+      day: string | null;
+      g_reason: number;
+      g_disposition: number;
+      g_day: number;
+      count: string;
+      answered: string;
+      abandoned: string;
+      waiting: string;
+      p50: number | null;
+      p90: number | null;
+      max: number | null;
+    }>`
+      select reason, disposition, day::text as day, g_reason, g_disposition, g_day, count, answered, abandoned,
+        waiting, p50, p90, max
+      from (
+        select h.reason, ${disposition} as disposition, ${day} as day,
+          grouping(h.reason) as g_reason, grouping(${disposition}) as g_disposition, grouping(${day}) as g_day,
+          count(*) as count, count(*) filter (where h.accepted_at is not null) as answered,
+          count(*) filter (where h.accepted_at is null and h.status = 'closed') as abandoned,
+          count(*) filter (where h.status in ('waiting', 'offered')) as waiting,
+          percentile_cont(0.5) within group (order by ${wait}) filter (where h.accepted_at is not null) as p50,
+          percentile_cont(0.9) within group (order by ${wait}) filter (where h.accepted_at is not null) as p90,
+          max(${wait}) as max
+        from handoffs h
+        ${about ? sql`join conversation_facts f on f.conversation_id = h.conversation_id` : sql``}
+        where ${this.range(sql`h.queued_at`, f)} ${about ? sql`and ${this.factsDimensions(f)}` : sql``}
+        group by grouping sets ((h.reason), (${disposition}), (${day}), ())
+      ) g`.execute(this.db);
+    const all = rows.find((r) => r.g_reason && r.g_disposition && r.g_day);
+    const total = n(all?.count);
+    const seconds = (value: unknown) => (value === null || value === undefined ? null : Math.round(Number(value)));
+    const byDay = rows.filter((r) => !r.g_day).map((r) => ({ day: r.day!, key: '', count: n(r.count) }));
+    return {
+      total,
+      rate: rate(total, conversations),
+      reasons: rows
+        .filter((r) => !r.g_reason)
+        .map((r) => ({ reason: r.reason!, count: n(r.count) }))
+        .sort(largestFirst),
+      dispositions: rows
+        .filter((r) => !r.g_disposition && r.disposition !== null)
+        .map((r) => ({ disposition: r.disposition!, count: n(r.count) }))
+        .sort(largestFirst),
+      wait: {
+        answered: n(all?.answered),
+        abandoned: n(all?.abandoned),
+        waiting: n(all?.waiting),
+        p50Seconds: seconds(all?.p50),
+        p90Seconds: seconds(all?.p90),
+        maxSeconds: seconds(all?.max),
+      },
+      periods,
+      counts: toSeries(f, periods, byDay, () => '')[0]?.counts ?? periods.map(() => 0),
+    };
+  }
+
+  private async callbackSatisfaction(f: AnalyticsFilters): Promise<SatisfactionCounts> {
+    const { rows } = await sql<{ score: number; count: string }>`
+      select t.callback_satisfaction as score, count(*) as count from ticket_facts t
+      where ${this.ticketsWhere(f, sql`t.callback_day`)} and t.callback_satisfaction is not null group by 1`.execute(
+      this.db,
+    );
+    const of = (score: number) => n(rows.find((r) => Number(r.score) === score)?.count);
+    return satisfactionCounts(of(1), of(2), of(3));
+  }
+
   async deadlines(f: AnalyticsFilters): Promise<Deadlines> {
-    const resolvedWhere = this.ticketsWhere(f, sql`t.resolved_at`);
+    const resolvedWhere = this.ticketsWhere(f, sql`t.resolved_day`);
     const openWhere = sql`${this.ticketDimensions(f)} and t.status in ${OPEN_STATUSES} and t.deadline_at < ${this.now()}`;
     const { rows } = await sql<{ department: string; resolved: string; on_time: string; overdue_open: string }>`
       select department, sum(resolved) as resolved, sum(on_time) as on_time, sum(overdue_open) as overdue_open
       from (
         select coalesce(t.department, '') as department, count(*) as resolved,
           count(*) filter (where t.resolved_at <= t.deadline_at) as on_time, 0 as overdue_open
-        from tickets t where ${resolvedWhere} group by 1
+        from ticket_facts t where ${resolvedWhere} group by 1
         union all
-        select coalesce(t.department, ''), 0, 0, count(*) from tickets t where ${openWhere} group by 1
+        select coalesce(t.department, ''), 0, 0, count(*) from ticket_facts t where ${openWhere} group by 1
       ) d group by 1`.execute(this.db);
     const byDepartment = rows
       .map((r) => ({
@@ -267,45 +352,6 @@ export class AnalyticsService {
     };
   }
 
-  async satisfaction(f: AnalyticsFilters): Promise<Satisfaction> {
-    const [callback, handback] = await Promise.all([
-      sql<{ score: number; count: string }>`
-        select t.callback_satisfaction as score, count(*) as count from tickets t
-        where ${this.ticketsWhere(f, sql`t.callback_at`)} and t.callback_satisfaction is not null group by 1`.execute(
-        this.db,
-      ),
-      sql<{ score: number; count: string }>`
-        select f.satisfaction as score, count(*) as count from conversation_facts f
-        where ${this.factsWhere(f)} and f.satisfaction is not null group by 1`.execute(this.db),
-    ]);
-    return { callback: satisfactionCounts(callback.rows), handback: satisfactionCounts(handback.rows) };
-  }
-
-  async unanswered(f: AnalyticsFilters, limit = TOP_UNANSWERED): Promise<UnansweredQuestion[]> {
-    const { rows } = await sql<{
-      normalized: string;
-      text: string;
-      count: string;
-      missed: string;
-      unhelpful: string;
-      last_at: Date;
-    }>`
-      select q.normalized, (array_agg(q.text order by q.at desc))[1] as text, count(*) as count,
-        count(*) filter (where q.kind = 'miss') as missed, count(*) filter (where q.kind = 'unhelpful') as unhelpful,
-        max(q.at) as last_at
-      from unanswered_questions q join conversation_facts f on f.conversation_id = q.conversation_id
-      where ${this.range(sql`q.at`, f)} and ${this.factsDimensions(f)}
-      group by q.normalized order by count(*) desc, max(q.at) desc limit ${limit}`.execute(this.db);
-    return rows.map((r) => ({
-      text: maskPii(r.text),
-      normalized: maskPii(r.normalized),
-      count: n(r.count),
-      missed: n(r.missed),
-      unhelpful: n(r.unhelpful),
-      lastAt: new Date(r.last_at).toISOString(),
-    }));
-  }
-
   /** Category and district pairs with at least HOTSPOT_MIN tickets, rising against the window before. */
   async hotspots(f: AnalyticsFilters): Promise<Hotspot[]> {
     const days = Math.round((Date.parse(f.to) - Date.parse(f.from)) / 86_400_000) + 1;
@@ -316,10 +362,10 @@ export class AnalyticsService {
     };
     const { rows } = await sql<{ code: string; district: string; current: string; previous: string }>`
       select t.category_code as code, t.district,
-        count(*) filter (where ${this.range(sql`t.registered_at`, f)}) as current,
-        count(*) filter (where ${this.range(sql`t.registered_at`, previous)}) as previous
-      from tickets t
-      where ${this.range(sql`t.registered_at`, { ...f, from: previous.from })} and ${this.ticketDimensions(f)}
+        count(*) filter (where ${this.days(sql`t.registered_day`, f)}) as current,
+        count(*) filter (where ${this.days(sql`t.registered_day`, previous)}) as previous
+      from ticket_facts t
+      where ${this.days(sql`t.registered_day`, { ...f, from: previous.from })} and ${this.ticketDimensions(f)}
         and t.category_code is not null and t.district is not null
       group by 1, 2`.execute(this.db);
     return rows
@@ -339,11 +385,14 @@ export class AnalyticsService {
   /** Recurring problems among the range's newest tickets (see clusters.ts). */
   async clusters(f: AnalyticsFilters): Promise<ProblemCluster[]> {
     const rows = await this.db
-      .selectFrom('tickets as t')
-      .select(['t.number', 't.category_code', 't.district', 't.description'])
-      .where(this.ticketsWhere(f, sql`t.registered_at`))
+      .selectFrom('ticket_facts as t')
+      .innerJoin('tickets as d', 'd.id', 't.id')
+      .select(['d.number', 't.category_code', 't.district', 'd.description', 't.keywords'])
+      .where(this.ticketsWhere(f, sql`t.registered_day`))
       .where('t.category_code', 'is not', null)
-      .orderBy('t.registered_at', 'desc')
+      // The newest by day, read backwards along the day index (by the exact time, every row would be sorted).
+      .orderBy('t.registered_day', 'desc')
+      .orderBy('t.id', 'desc')
       .limit(CLUSTER_SAMPLE)
       .execute();
     const clusters = clusterTickets(
@@ -352,6 +401,7 @@ export class AnalyticsService {
         categoryCode: r.category_code!,
         district: r.district,
         description: r.description,
+        keywords: r.keywords ?? undefined,
       })),
     );
     return clusters.slice(0, TOP_CLUSTERS).map((c) => {
@@ -433,25 +483,26 @@ export class AnalyticsService {
     const g = this.narrowed(f, options.period);
     const now = this.now();
     const where: RawBuilder<boolean> = {
-      all: this.ticketsWhere(g, sql`t.registered_at`),
+      all: this.ticketsWhere(g, sql`t.registered_day`),
       // Open and past the deadline now, whenever registered (the figure is not limited to the range).
       overdue: sql<boolean>`${this.ticketDimensions(g)} and t.status in ${OPEN_STATUSES} and t.deadline_at < ${now}`,
-      late: sql<boolean>`${this.ticketsWhere(g, sql`t.resolved_at`)} and t.resolved_at > t.deadline_at`,
-      onTime: sql<boolean>`${this.ticketsWhere(g, sql`t.resolved_at`)} and t.resolved_at <= t.deadline_at`,
-      dissatisfied: sql<boolean>`${this.ticketsWhere(g, sql`t.callback_at`)} and t.callback_satisfaction = 3`,
+      late: sql<boolean>`${this.ticketsWhere(g, sql`t.resolved_day`)} and t.resolved_at > t.deadline_at`,
+      onTime: sql<boolean>`${this.ticketsWhere(g, sql`t.resolved_day`)} and t.resolved_at <= t.deadline_at`,
+      dissatisfied: sql<boolean>`${this.ticketsWhere(g, sql`t.callback_day`)} and t.callback_satisfaction = 3`,
     }[state];
     const order = state === 'overdue' ? sql`t.deadline_at asc` : sql`t.registered_at desc`;
     const [page, total] = await Promise.all([
       this.db
-        .selectFrom('tickets as t')
-        .selectAll()
+        .selectFrom('ticket_facts as t')
+        .innerJoin('tickets as d', 'd.id', 't.id')
+        .selectAll('d')
         .where(where)
         .orderBy(order)
         .orderBy('t.id')
         .limit(options.pageSize)
         .offset((options.page - 1) * options.pageSize)
         .execute(),
-      sql<{ count: string }>`select count(*) as count from tickets t where ${where}`.execute(this.db),
+      sql<{ count: string }>`select count(*) as count from ticket_facts t where ${where}`.execute(this.db),
     ]);
     return {
       items: page.map((t) => {
@@ -515,22 +566,6 @@ export class AnalyticsService {
     return code ? this.taxonomy.byCode(code)?.name : undefined;
   }
 
-  private async conversationCounts(f: AnalyticsFilters) {
-    const { rows } = await sql<{ messages: string; emergencies: string; refused: string }>`
-      select coalesce(sum(f.citizen_messages), 0) as messages,
-        count(*) filter (where f.emergency is not null) as emergencies,
-        count(*) filter (where f.refused is not null) as refused
-      from conversation_facts f where ${this.factsWhere(f)}`.execute(this.db);
-    const r = rows[0]!;
-    return { citizenMessages: n(r.messages), emergencies: n(r.emergencies), refused: n(r.refused) };
-  }
-
-  private async conversationTotal(f: AnalyticsFilters): Promise<number> {
-    const { rows } = await sql<{ count: string }>`
-      select count(*) as count from conversation_facts f where ${this.factsWhere(f)}`.execute(this.db);
-    return n(rows[0]?.count);
-  }
-
   /** The filters limited to one period of their granularity (a drill-down from a chart's bar). */
   private narrowed(f: AnalyticsFilters, period: string | undefined): AnalyticsFilters {
     if (period === undefined) return f;
@@ -541,20 +576,27 @@ export class AnalyticsService {
     return { ...f, from: period > f.from ? period : f.from, to: end < f.to ? end : f.to };
   }
 
-  /** The city day, week (Monday) or month an instant falls in, as YYYY-MM-DD. */
-  private bucket(column: RawBuilder<unknown>, f: AnalyticsFilters) {
-    return sql`date_trunc(${sql.lit(f.granularity)}, ${column} at time zone ${this.tz})::date::text`;
+  /** The city day an instant falls in (a date; periods are folded from days in JavaScript). */
+  private cityDate(column: RawBuilder<unknown>) {
+    return sql`(${column} at time zone ${this.tz})::date`;
   }
 
-  /** From the first city day's midnight to the midnight after the last one. */
+  /**
+   * Instants from the first city day's midnight to the midnight after the last one. The days are literals
+   * (checked YYYY-MM-DD): with parameters the planner cannot see how much of a table a range covers.
+   */
   private range(column: RawBuilder<unknown>, f: Pick<AnalyticsFilters, 'from' | 'to'>) {
-    const end = new Date(Date.parse(f.to) + 86_400_000).toISOString().slice(0, 10);
-    return sql`${column} >= (${f.from}::timestamp at time zone ${this.tz})
-      and ${column} < (${end}::timestamp at time zone ${this.tz})`;
+    return sql`${column} >= (${dayLiteral(f.from)}::timestamp at time zone ${this.tz})
+      and ${column} < (${dayLiteral(addDays(f.to, 1))}::timestamp at time zone ${this.tz})`;
+  }
+
+  /** City days (a date column) from the first to the last, inclusive. */
+  private days(column: RawBuilder<unknown>, f: Pick<AnalyticsFilters, 'from' | 'to'>) {
+    return sql`${column} between ${dayLiteral(f.from)}::date and ${dayLiteral(f.to)}::date`;
   }
 
   private factsWhere(f: AnalyticsFilters) {
-    return sql`${this.range(sql`f.started_at`, f)} and f.citizen_messages > 0 and ${this.factsDimensions(f)}`;
+    return sql`${this.days(sql`f.day`, f)} and f.citizen_messages > 0 and ${this.factsDimensions(f)}`;
   }
 
   private factsDimensions(f: AnalyticsFilters) {
@@ -590,36 +632,114 @@ export class AnalyticsService {
 
 const OPEN = new Set(['registered', 'dispatched', 'in_progress', 'extension_requested']);
 
+function dayLiteral(value: string) {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) throw new Error(`not a day: ${value}`);
+  return sql.lit(value);
+}
+
 const largestFirst = <T extends { count: number }>(a: T, b: T) => b.count - a.count;
 
+interface ConversationDay {
+  day: string;
+  channel: string;
+  conversations: number;
+  selfServed: number;
+  messages: number;
+  answered: number;
+  suggested: number;
+  missed: number;
+  helpful: number;
+  unhelpful: number;
+  emergencies: number;
+  refused: number;
+  satisfied: number;
+  fair: number;
+  dissatisfied: number;
+}
+
+const COUNTERS = [
+  'conversations',
+  'selfServed',
+  'messages',
+  'answered',
+  'suggested',
+  'missed',
+  'helpful',
+  'unhelpful',
+  'emergencies',
+  'refused',
+  'satisfied',
+  'fair',
+  'dissatisfied',
+] as const;
+
+interface KeyCount {
+  key: string;
+  count: number;
+}
+
+interface TicketCounts {
+  demandTypes: (KeyCount & { day: string })[];
+  categories: KeyCount[];
+  districts: KeyCount[];
+}
+
+const sumOf = (days: ConversationDay[], key: (typeof COUNTERS)[number]) => days.reduce((sum, d) => sum + d[key], 0);
+
 /** Largest first; among equals, by key, with none ('') last. */
-function byCountThenKey(a: { key: string; count: string }, b: { key: string; count: string }): number {
-  const difference = n(b.count) - n(a.count);
+function byCountThenKey(a: KeyCount, b: KeyCount): number {
+  const difference = b.count - a.count;
   if (difference !== 0) return difference;
   if ((a.key === '') !== (b.key === '')) return a.key === '' ? 1 : -1;
   return a.key.localeCompare(b.key);
 }
 
-/** Rows of (period, key, count) as one series per key, aligned with the periods, largest total first. */
+/** Counts by (day, key) as one series per key, summed into the filters' periods, largest total first. */
 function toSeries(
+  f: AnalyticsFilters,
   periods: string[],
-  rows: { period: string; key: string; count: string }[],
+  rows: (KeyCount & { day: string })[],
   name: (key: string) => string,
 ): Series[] {
   const index = new Map(periods.map((p, i) => [p, i]));
   const series = new Map<string, Series>();
   for (const row of rows) {
     const s = series.get(row.key) ?? { key: row.key, name: name(row.key), counts: periods.map(() => 0) };
-    const i = index.get(row.period);
-    if (i !== undefined) s.counts[i] = n(row.count);
+    const i = index.get(periodStart(row.day, f.granularity));
+    if (i !== undefined) s.counts[i]! += row.count;
     series.set(row.key, s);
   }
   const total = (s: Series) => s.counts.reduce((a, b) => a + b, 0);
   return [...series.values()].sort((a, b) => total(b) - total(a) || a.key.localeCompare(b.key));
 }
 
-function satisfactionCounts(rows: { score: number; count: string }[]): SatisfactionCounts {
-  const of = (score: number) => n(rows.find((r) => Number(r.score) === score)?.count);
-  const [satisfied, fair, dissatisfied] = [of(1), of(2), of(3)];
+function selfServiceOf(f: AnalyticsFilters, days: ConversationDay[]): SelfService {
+  const periods = periodsOf(f);
+  const index = new Map(periods.map((p, i) => [p, i]));
+  const conversations = periods.map(() => 0);
+  const selfServed = periods.map(() => 0);
+  for (const d of days) {
+    const i = index.get(periodStart(d.day, f.granularity));
+    if (i === undefined) continue;
+    conversations[i]! += d.conversations;
+    selfServed[i]! += d.selfServed;
+  }
+  return {
+    periods,
+    conversations,
+    selfServed,
+    rate: periods.map((_, i) => rate(selfServed[i]!, conversations[i]!)),
+    answered: sumOf(days, 'answered'),
+    suggested: sumOf(days, 'suggested'),
+    missed: sumOf(days, 'missed'),
+    helpful: sumOf(days, 'helpful'),
+    unhelpful: sumOf(days, 'unhelpful'),
+  };
+}
+
+const handbackOf = (days: ConversationDay[]) =>
+  satisfactionCounts(sumOf(days, 'satisfied'), sumOf(days, 'fair'), sumOf(days, 'dissatisfied'));
+
+function satisfactionCounts(satisfied: number, fair: number, dissatisfied: number): SatisfactionCounts {
   return { satisfied, fair, dissatisfied, rate: rate(satisfied + fair, satisfied + fair + dissatisfied) };
 }

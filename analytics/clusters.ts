@@ -10,6 +10,8 @@ export interface ClusterInput {
   categoryCode: string;
   district: string | null;
   description: string;
+  /** Its key words when already known (the roll-up stores them); otherwise taken from the description. */
+  keywords?: readonly string[];
 }
 
 export interface Cluster {
@@ -55,6 +57,9 @@ function keywordTools() {
   return tools;
 }
 
+/** Key words taken from each ticket's description (the roll-up stores this many). */
+export const KEYWORDS_PER_TICKET = DEFAULTS.keywordsPerTicket;
+
 export function keywordsOf(text: string, count = DEFAULTS.keywordsPerTicket): string[] {
   const { jieba, tfidf } = keywordTools();
   // Stop words are dropped here: the binding's own stop-word setting does not take a JS Set.
@@ -96,7 +101,7 @@ interface Growing {
 function clusterCategory(categoryCode: string, tickets: ClusterInput[], o: Required<ClusterOptions>): Cluster[] {
   const groups: Growing[] = [];
   for (const ticket of tickets) {
-    const words = keywordsOf(ticket.description, o.keywordsPerTicket);
+    const words = ticket.keywords ? [...ticket.keywords] : keywordsOf(ticket.description, o.keywordsPerTicket);
     let best: Growing | undefined;
     let bestShared = 0;
     for (const group of groups) {

@@ -51,6 +51,7 @@ import { startTestGateway, TEST_DIRECTLINE_SECRET } from '../test/support/gatewa
 import { measureTranscription } from './voice-transcription.js';
 import { measureVoiceLatency, type VoiceLatencyLevel } from './voice-calls.js';
 import { measureHandoff, prepareHandoffAgent, type HandoffBenchResult } from './handoff.js';
+import { measureAnalytics, printAnalytics } from './analytics.js';
 
 const SECRET = `bench-${randomUUID()}`;
 const LEVELS = [
@@ -483,7 +484,30 @@ async function handoffSection() {
   return results;
 }
 
-const SECTIONS = ['lcqmc', 'retrieval', 'scale', 'assistant', 'channels', 'voice', 'webchat', 'handoff'] as const;
+/** Dashboard queries with 1M messages and 200k tickets (bench/analytics.ts); PostgreSQL only. */
+async function analyticsSection() {
+  const skip = await postgresUnavailable();
+  if (skip) {
+    console.log(`Analytics skipped: ${skip}`);
+    return undefined;
+  }
+  console.log('Analytics: dashboard queries on PostgreSQL');
+  const result = await measureAnalytics();
+  printAnalytics(result);
+  return result;
+}
+
+const SECTIONS = [
+  'lcqmc',
+  'retrieval',
+  'scale',
+  'assistant',
+  'channels',
+  'voice',
+  'webchat',
+  'handoff',
+  'analytics',
+] as const;
 
 /** `npm run bench` runs every section; `npm run bench -- retrieval webchat` only those. */
 function chosenSections(): Set<string> {
@@ -507,6 +531,7 @@ async function main() {
     voice = await measureVoiceLatency();
   }
   const handoff = only.has('handoff') ? await handoffSection() : undefined;
+  const analytics = only.has('analytics') ? await analyticsSection() : undefined;
   const rows: (string | number)[][] = [];
   const results: { setup: string; levels: TurnLevelResult[] }[] = [];
   for (const setup of only.has('webchat') ? await setups() : []) {
@@ -556,7 +581,18 @@ async function main() {
   await writeFile(
     file,
     JSON.stringify(
-      { node: process.version, lcqmc, retrieval, searchScale, assistant, channels, voice, handoff, webchat: results },
+      {
+        node: process.version,
+        lcqmc,
+        retrieval,
+        searchScale,
+        assistant,
+        channels,
+        voice,
+        handoff,
+        analytics,
+        webchat: results,
+      },
       null,
       2,
     ),

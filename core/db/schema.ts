@@ -376,6 +376,7 @@ export interface Database {
   eval_cases: EvalCasesTable;
   conversation_facts: ConversationFactsTable;
   unanswered_questions: UnansweredQuestionsTable;
+  ticket_facts: TicketFactsTable;
   analytics_reports: AnalyticsReportsTable;
 }
 
@@ -384,6 +385,8 @@ export interface ConversationFactsTable {
   conversation_id: string;
   channel_id: string;
   started_at: ColumnType<Date, Date | string, Date | string>;
+  /** The city's calendar day it started on (YYYY-MM-DD when read as text). */
+  day: ColumnType<Date, string, string>;
   last_at: ColumnType<Date, Date | string, Date | string>;
   citizen_messages: number;
   answered: number;
@@ -408,9 +411,30 @@ export interface UnansweredQuestionsTable {
   conversation_id: string;
   channel_id: string;
   at: ColumnType<Date, Date | string, Date | string>;
+  day: ColumnType<Date, string, string>;
   kind: 'miss' | 'unhelpful';
   text: string;
   normalized: string;
+}
+
+/** A narrow copy of a ticket with the city days of its events (analytics/rollup.ts keeps it current). */
+export interface TicketFactsTable {
+  id: number;
+  demand_type: DemandType;
+  category_code: string | null;
+  department: string | null;
+  district: string | null;
+  channel_id: string;
+  status: TicketStatus;
+  registered_at: ColumnType<Date, Date | string, Date | string>;
+  registered_day: ColumnType<Date, string, string>;
+  deadline_at: ColumnType<Date, Date | string, Date | string>;
+  resolved_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  resolved_day: ColumnType<Date | null, string | null, string | null>;
+  callback_day: ColumnType<Date | null, string | null, string | null>;
+  callback_satisfaction: 1 | 2 | 3 | null;
+  /** Key words of the description, for clustering (null until the roll-up took them). */
+  keywords: Json<string[] | null>;
 }
 
 export interface AnalyticsReportsTable {
