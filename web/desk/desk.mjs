@@ -184,6 +184,7 @@ function renderDesk(me) {
         'div',
         { class: 'user' },
         h('span', { class: 'user-name', title: me.username }, me.displayName || me.username),
+        supervisorAllowed ? h('a', { class: 'button secondary small', href: '/dashboard' }, t('nav.dashboard')) : null,
         field(t('user.presence'), presence),
         h(
           'button',

@@ -45,6 +45,7 @@ export const en = {
   'status.offered': 'Offered',
   'status.active': 'Active',
   'status.closed': 'Closed',
+  'nav.dashboard': 'Analytics',
   'channel.webchat': 'Web',
   'channel.wechat': 'WeChat',
   'channel.wecom': 'WeCom',

@@ -41,6 +41,7 @@ export const zh = {
   'status.offered': '待接入',
   'status.active': '服务中',
   'status.closed': '已结束',
+  'nav.dashboard': '统计分析',
   'channel.webchat': '网页',
   'channel.wechat': '微信',
   'channel.wecom': '企业微信',
