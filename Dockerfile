@@ -3,7 +3,8 @@ FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 # The voice bot: make and g++ build whisper.cpp at install (scripts/build-whisper.ts), espeak-ng speaks.
-RUN apt-get update && apt-get install -y --no-install-recommends make g++ espeak-ng \
+# Chromium and a Chinese font print the monthly report as PDF (CHROMIUM_PATH).
+RUN apt-get update && apt-get install -y --no-install-recommends make g++ espeak-ng chromium fonts-wqy-microhei \
   && rm -rf /var/lib/apt/lists/*
 # The whisper.cpp build lives here, readable by the user the gateway runs as.
 ENV XDG_CACHE_HOME=/app/.cache

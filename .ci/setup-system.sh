@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the system pieces the test suite talks to: Debian chromium (browser tests), PostgreSQL's
+# Installs the system pieces the test suite talks to: Debian chromium (browser tests, report PDFs), poppler-utils
+# (pdftoppm checks the PDFs), PostgreSQL's
 # pgvector extension (built from Debian's source package: bookworm has no binary package), and starts
 # PostgreSQL and Redis when they are not running. Idempotent; safe to run on every CI run.
 set -euo pipefail
@@ -8,7 +9,7 @@ log() { printf '[setup] %s\n' "$*"; }
 apt_updated=0
 apt_update_once() { [ "$apt_updated" = 1 ] || { apt-get update -qq; apt_updated=1; }; }
 need_pkgs=()
-for pkg in chromium fonts-wqy-microhei dpkg-dev postgresql-server-dev-15 espeak-ng make g++; do
+for pkg in chromium fonts-wqy-microhei poppler-utils dpkg-dev postgresql-server-dev-15 espeak-ng make g++; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need_pkgs+=("$pkg")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then
