@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAppError } from '../core/errors.js';
 import { htmlToPdf } from './pdf.js';
 import { reportHtml, type ReportDocument } from './report-render.js';
-import type { Overview } from './types.js';
+import { sampleOverview } from './sample-overview.js';
 
 const run = promisify(execFile);
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -31,73 +31,6 @@ for (const missing of [chromiumMissing, popplerMissing]) {
 }
 
 const TITLE = '12345热线 月报（2026年11月）';
-const PERIODS = ['2026-11-02', '2026-11-09', '2026-11-16', '2026-11-23'];
-
-/** A small month with a little of everything the report draws. */
-function sampleOverview(): Overview {
-  const counts = { satisfied: 12, fair: 3, dissatisfied: 1, rate: 0.9375 };
-  return {
-    filters: { from: '2026-11-01', to: '2026-11-30', granularity: 'week' },
-    generatedAt: '2026-12-01T01:00:00Z',
-    freshAt: null,
-    totals: {
-      conversations: 1200,
-      citizenMessages: 4800,
-      tickets: 40,
-      selfServed: 750,
-      selfServiceRate: 0.625,
-      handoffs: 120,
-      handoffRate: 0.1,
-      emergencies: 2,
-      refused: 3,
-      complianceRate: 0.875,
-      overdueOpen: 4,
-      satisfactionRate: 0.9,
-      satisfactionResponses: 20,
-    },
-    volume: {
-      periods: PERIODS,
-      byChannel: [
-        { key: 'webchat', name: '网页', counts: [100, 120, 130, 150] },
-        { key: 'voice', name: '电话', counts: [150, 160, 190, 200] },
-      ],
-      byDemandType: [{ key: 'complaint', name: '投诉', counts: [5, 6, 4, 5] }],
-      byCategory: [
-        { code: '05', name: '环境保护', count: 25 },
-        { code: '07', name: '社会保障', count: 15 },
-      ],
-      byDistrict: [{ district: '高新区', count: 40 }],
-    },
-    selfService: {
-      periods: PERIODS,
-      conversations: [250, 280, 320, 350],
-      selfServed: [150, 175, 200, 225],
-      rate: [0.6, 0.625, 0.625, 0.643],
-      answered: 600,
-      suggested: 80,
-      missed: 45,
-      helpful: 300,
-      unhelpful: 12,
-    },
-    handoffs: {
-      total: 120,
-      rate: 0.1,
-      reasons: [{ reason: 'requested', count: 120 }],
-      dispositions: [{ disposition: '已解答', count: 110 }],
-      wait: { answered: 110, abandoned: 8, waiting: 2, p50Seconds: 65, p90Seconds: 240, maxSeconds: 900 },
-      periods: PERIODS,
-      counts: [25, 30, 30, 35],
-    },
-    deadlines: { resolved: 32, onTime: 28, late: 4, complianceRate: 0.875, overdueOpen: 4, byDepartment: [] },
-    satisfaction: { callback: counts, handback: counts },
-    unanswered: [
-      { text: '养老金什么时候到账？', normalized: '养老金什么时候到账', count: 9, missed: 9, unhelpful: 0, lastAt: '' },
-    ],
-    hotspots: [],
-    clusters: [],
-  };
-}
-
 const doc: ReportDocument = {
   kind: 'monthly',
   periodStart: '2026-11-01',

@@ -105,14 +105,11 @@ describe('the analytics API', () => {
     expect(requested.status).toBe(202);
     const id = requested.body.id as string;
     expect(id).toBe(`monthly-${month}`);
-    const report = await eventually(
-      async () => {
-        const { body } = await supervisor('GET', '/reports?kind=monthly');
-        const found = body.items.find((r: { id: string; status: string }) => r.id === id && r.status === 'ready');
-        return found;
-      },
-      60_000,
-    );
+    const report = await eventually(async () => {
+      const { body } = await supervisor('GET', '/reports?kind=monthly');
+      const found = body.items.find((r: { id: string; status: string }) => r.id === id && r.status === 'ready');
+      return found;
+    }, 60_000);
     expect(report.formats).toEqual(['xlsx', 'csv', 'html', 'pdf']);
 
     const cookie = await sessionCookie(gw, 'watcher');

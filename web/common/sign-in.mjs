@@ -57,3 +57,24 @@ export function renderSignIn(app, { t, describeError, signedIn, notice, help, af
   document.title = `${t('signIn.title')} · ${t('app.title')}`;
   username.focus();
 }
+
+/**
+ * Sign-in and sign-out of a staff page whose signed-in part runs timers or connections: both first call
+ * `teardown()` to stop them. `signedIn` starts the page again after a sign-in.
+ */
+export function sessionControls(app, { t, describeError, signedIn, teardown, logout }) {
+  const showSignIn = (notice) => {
+    teardown();
+    renderSignIn(app, { t, describeError, signedIn, notice });
+  };
+  const signOut = async () => {
+    teardown();
+    try {
+      await logout();
+    } catch {
+      // Signed out locally either way.
+    }
+    showSignIn(t('signIn.signedOut'));
+  };
+  return { showSignIn, signOut };
+}

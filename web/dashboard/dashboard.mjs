@@ -4,7 +4,7 @@
 // query string); a click on a number opens the records behind it.
 import { h, replace } from '/common/dom.mjs';
 import { staffHeader } from '/common/header.mjs';
-import { renderSignIn } from '/common/sign-in.mjs';
+import { sessionControls } from '/common/sign-in.mjs';
 import { api, ApiError, ANALYTICS_ROLES, hasRole, onUnauthorized } from './api.mjs';
 import { createDrill } from './drill.mjs';
 import { filtersSearch, readFilters, renderFilterBar } from './filters.mjs';
@@ -35,20 +35,13 @@ function teardown() {
   dashboard = null;
 }
 
-function showSignIn(notice) {
-  teardown();
-  renderSignIn(app, { t, describeError, signedIn: boot, notice });
-}
-
-async function signOut() {
-  teardown();
-  try {
-    await api.logout();
-  } catch {
-    // Signed out locally either way.
-  }
-  showSignIn(t('signIn.signedOut'));
-}
+const { showSignIn, signOut } = sessionControls(app, {
+  t,
+  describeError,
+  signedIn: () => boot(),
+  teardown,
+  logout: () => api.logout(),
+});
 
 function showNoRole() {
   teardown();

@@ -3,7 +3,7 @@
 // conversation, the supervisor view, the accounts (admins), and the live connection that keeps them current.
 import { h, field, replace } from '/common/dom.mjs';
 import { staffHeader } from '/common/header.mjs';
-import { renderSignIn } from '/common/sign-in.mjs';
+import { sessionControls } from '/common/sign-in.mjs';
 import { api, ApiError, ADMIN_ROLES, DESK_ROLES, SUPERVISOR_ROLES, hasRole, onUnauthorized } from './api.mjs';
 import { Conversation } from './conversation.mjs';
 import { describeError, t } from './i18n.mjs';
@@ -37,20 +37,13 @@ function teardown() {
   desk = null;
 }
 
-function showSignIn(notice) {
-  teardown();
-  renderSignIn(app, { t, describeError, signedIn: boot, notice });
-}
-
-async function signOut() {
-  teardown();
-  try {
-    await api.logout();
-  } catch {
-    // Signed out locally either way.
-  }
-  showSignIn(t('signIn.signedOut'));
-}
+const { showSignIn, signOut } = sessionControls(app, {
+  t,
+  describeError,
+  signedIn: () => boot(),
+  teardown,
+  logout: () => api.logout(),
+});
 
 function showNoRole() {
   teardown();
