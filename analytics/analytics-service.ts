@@ -247,7 +247,8 @@ export class AnalyticsService {
     const periods = periodsOf(f);
     const about = f.category || f.demandType || f.district || f.channel;
     const day = this.cityDate(sql`h.queued_at`);
-    const disposition = sql`case when h.status = 'closed' then coalesce(h.disposition, '') end`;
+    // `ticket:<number>` (closed by registering a ticket) counts as `ticket`.
+    const disposition = sql`case when h.status = 'closed' then split_part(coalesce(h.disposition, ''), ':', 1) end`;
     const wait = sql`extract(epoch from h.accepted_at - h.queued_at)`;
     const { rows } = await sql<{
       reason: string | null;

@@ -166,7 +166,7 @@ async function seed(db: Kysely<Database>) {
     { user: '着火了' },
     { bot: { emergency: { kind: 'fire', number: '119' } } },
   ]);
-  await handoff(db, 'c4', 'emergency', '2026-11-09T00:30:05', 10, 'transferred');
+  await handoff(db, 'c4', 'emergency', '2026-11-09T00:30:05', 10, 'ticket:12345-20261109-000001');
   await conversation(db, 'c5', 'wechat', '2026-11-10T12:00:00', [
     { user: '医保怎么报销' },
     { bot: { knowledge: { articleId: 'a2', confidence: 0.9 } } },
@@ -355,7 +355,7 @@ for (const { kind, skip } of engines) {
       expect(handoffs.dispositions).toEqual(
         expect.arrayContaining([
           { disposition: 'resolved', count: 1 },
-          { disposition: 'transferred', count: 1 },
+          { disposition: 'ticket', count: 1 }, // ticket:<number> counts as ticket
           { disposition: '', count: 1 },
         ]),
       );

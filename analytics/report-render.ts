@@ -45,6 +45,14 @@ interface Section {
 
 const KIND_NAMES: Record<ReportKind, string> = { daily: '日报', weekly: '周报', monthly: '月报' };
 const REASON_NAMES: Record<string, string> = { requested: '群众要求', emergency: '紧急情况' };
+const DISPOSITION_NAMES: Record<string, string> = {
+  resolved: '已解决',
+  ticket: '已登记工单',
+  transferred_out: '已转外部处理',
+  citizen_left: '市民已离开',
+  invalid: '无效会话',
+  handed_back: '交回智能助手',
+};
 const NO_DATA = '本期无数据';
 const UNSTATED = '未注明';
 const TOP_CATEGORIES = 10;
@@ -264,7 +272,7 @@ function handoffSection(o: Overview): Section {
       {
         title: '处置结果',
         columns: ['处置', '次数'],
-        rows: h.dispositions.map((d) => [d.disposition || '未填写', d.count]),
+        rows: h.dispositions.map((d) => [DISPOSITION_NAMES[d.disposition] ?? (d.disposition || '未填写'), d.count]),
       },
       {
         title: '每期转人工',

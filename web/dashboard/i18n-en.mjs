@@ -208,6 +208,7 @@ export const en = {
   'reason.emergency': 'Emergency',
   'reason.no_answer': 'Bot could not answer',
   'reason.transfer': 'Transfer',
+  'disposition.handed_back': 'Handed back to the bot',
   'disposition.resolved': 'Resolved',
   'disposition.ticket': 'Ticket registered',
   'disposition.transferred_out': 'Transferred out',

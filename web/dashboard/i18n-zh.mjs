@@ -203,6 +203,7 @@ export const zh = {
   'reason.emergency': '紧急情况',
   'reason.no_answer': '机器人无法回答',
   'reason.transfer': '转接',
+  'disposition.handed_back': '交回智能助手',
   'disposition.resolved': '已解决',
   'disposition.ticket': '已登记工单',
   'disposition.transferred_out': '已转外部处理',
