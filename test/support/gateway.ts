@@ -39,6 +39,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     DIRECTLINE_SECRET: TEST_DIRECTLINE_SECRET,
     // One model cache for every test gateway: the classifiers are learnt once per change of their inputs.
     NLU_CACHE_DIR: path.join(tmpdir(), 'minsheng-test-nlu-cache'),
+    // Scheduled reports would print PDFs in every gateway that lives past 30 s; tests ask for reports instead.
+    ANALYTICS_REPORTS: 'off',
     ...options.env,
   });
   const gateway = await startGateway(config, {
