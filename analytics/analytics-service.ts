@@ -613,8 +613,9 @@ export class AnalyticsService {
     );
   }
 
+  /** Tickets whose city day in `column` (registered_day, resolved_day, callback_day) is in the range. */
   private ticketsWhere(f: AnalyticsFilters, column: RawBuilder<unknown>) {
-    return sql<boolean>`${this.range(column, f)} and ${this.ticketDimensions(f)}`;
+    return sql<boolean>`${this.days(column, f)} and ${this.ticketDimensions(f)}`;
   }
 
   private ticketDimensions(f: AnalyticsFilters) {
