@@ -8,27 +8,22 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAppError } from '../core/errors.js';
+import { CHROMIUM, chromiumMissing } from '../test/support/chromium.js';
 import { htmlToPdf } from './pdf.js';
 import { reportHtml, type ReportDocument } from './report-render.js';
 import { sampleOverview } from './sample-overview.js';
 
 const run = promisify(execFile);
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const PDFTOPPM = '/usr/bin/pdftoppm';
 const PDFTOTEXT = '/usr/bin/pdftotext';
 
-const chromiumMissing = existsSync(CHROMIUM)
-  ? null
-  : `Chromium not found at ${CHROMIUM} (apt-get install chromium): PDF rendering not tested`;
 const popplerMissing =
   existsSync(PDFTOPPM) && existsSync(PDFTOTEXT)
     ? null
     : 'pdftoppm/pdftotext not found (apt-get install poppler-utils): PDF contents not checked';
-// In CI (MINSHENG_REQUIRE_SERVICES=1) a missing tool fails the run instead of skipping, as in test/support.
-for (const missing of [chromiumMissing, popplerMissing]) {
-  if (missing && process.env.MINSHENG_REQUIRE_SERVICES === '1') throw new Error(missing);
-  if (missing) process.stderr.write(`[skip] ${missing}\n`);
-}
+// In CI (MINSHENG_REQUIRE_SERVICES=1) a missing tool fails the run instead of skipping, as Chromium does.
+if (popplerMissing && process.env.MINSHENG_REQUIRE_SERVICES === '1') throw new Error(popplerMissing);
+if (popplerMissing) process.stderr.write(`[skip] ${popplerMissing}\n`);
 
 const TITLE = '12345热线 月报（2026年11月）';
 const doc: ReportDocument = {

@@ -26,8 +26,9 @@ const FOOTER = `<div style="width:100%;text-align:center;font-size:8px;color:#6b
 /**
  * No sandbox: the service runs unprivileged in a container where Chromium's sandbox cannot start. The rest
  * keep Chromium from phoning home (this machine has no network but loopback) and from wasting start-up time.
+ * The browser tests launch it the same way (test/support/chromium.ts).
  */
-const CHROMIUM_ARGS = [
+export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',

@@ -3,6 +3,7 @@
  * external resource. ECharts escapes every label it writes into the SVG, so callers pass data names (which
  * citizens and staff typed) through as plain strings.
  */
+import { esc } from '../core/html.js';
 import * as echarts from 'echarts';
 
 /** Wide enough to read, narrow enough for A4 portrait between 14 mm margins (≈ 687 CSS px). */
@@ -27,14 +28,10 @@ function renderSvg(option: echarts.EChartsOption, height: number, ariaLabel: str
       ...option,
     });
     const svg = chart.renderToSVGString().replace(/<style\b[\s\S]*?<\/style>/g, '');
-    return svg.replace('<svg ', `<svg class="chart" role="img" aria-label="${escAttr(ariaLabel)}" `);
+    return svg.replace('<svg ', `<svg class="chart" role="img" aria-label="${esc(ariaLabel)}" `);
   } finally {
     chart.dispose();
   }
-}
-
-function escAttr(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 export interface PeriodSeries {

@@ -5,6 +5,7 @@
  */
 import { stringify } from 'csv-stringify/sync';
 import ExcelJS from 'exceljs';
+import { esc } from '../core/html.js';
 import { rankingChart, selfServiceChart, stackedPeriodChart } from './report-charts.js';
 import type { Granularity, Overview, ReportKind, SatisfactionCounts, Series } from './types.js';
 
@@ -433,8 +434,6 @@ function fileSections(doc: ReportDocument): Section[] {
 
 // ---- HTML ----
 
-const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-const esc = (text: string) => text.replace(/[&<>"']/g, (c) => ENTITIES[c] ?? c);
 const CHAPTER_NUMBERS = ['一', '二', '三', '四', '五', '六', '七', '八', '九', '十', '十一', '十二'];
 
 /** Counts read easier grouped (12,345); everything else as the other formats show it. */

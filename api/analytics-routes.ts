@@ -1,3 +1,4 @@
+import { REPORT_CSP } from '../core/html.js';
 import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import type { Kysely } from 'kysely';
@@ -39,9 +40,6 @@ const Paging = {
 };
 const Kind = Type.Union(REPORT_KINDS.map((k) => Type.Literal(k)));
 const ReportId = Type.Object({ id: Type.String({ pattern: '^(daily|weekly|monthly)-\\d{4}-\\d{2}-\\d{2}$' }) });
-
-/** A report's own policy: inline styles and SVG only; nothing loads or runs. */
-const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'";
 
 const FORMATS = {
   xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',

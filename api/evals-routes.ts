@@ -1,3 +1,4 @@
+import { REPORT_CSP } from '../core/html.js';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Kysely } from 'kysely';
 import type { StaffAccounts } from '../core/accounts.js';
@@ -29,9 +30,6 @@ const page = {
   offset: Type.Integer({ minimum: 0, default: 0 }),
 };
 const RunId = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
-
-/** The report's own policy: its charts are inline SVG and its styles inline; nothing else may load or run. */
-const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'";
 
 /**
  * The stored eval runs (`npm run evals`) for the knowledge editors: the runs, one run's summary, its cases

@@ -3,12 +3,7 @@
  * drawn server-side: no scripts, no external resources. Every string a caller passes in is escaped here.
  */
 
-const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** Escapes text for HTML (and inline SVG) text and quoted attribute values. */
-export function esc(value: unknown): string {
-  return String(value).replace(/[&<>"']/g, (c) => ENTITIES[c] ?? c);
-}
+import { esc } from '../core/html.js';
 
 /** Metrics whose name ends in Ms are milliseconds; all others are shares in 0..1. */
 export const isMs = (metric: string): boolean => metric.endsWith('Ms');

@@ -3,9 +3,9 @@
  * here, no scripts, no external resources), in Chinese by default or English. Every string from the run
  * data is escaped: questions come from citizens.
  */
+import { esc } from '../core/html.js';
 import {
   barChart,
-  esc,
   fmtBounds,
   fmtMetric,
   fmtMs,

@@ -78,6 +78,17 @@ export const TICKET_NUMBER_IN_TEXT = /12345-\d{8}-\d{6}/;
 /** A whole ticket number. */
 export const TICKET_NUMBER = new RegExp(`^${TICKET_NUMBER_IN_TEXT.source}$`);
 
+/** The next ticket number of a city day (YYYY-MM-DD): 12345-YYYYMMDD-NNNNNN, from that day's counter. */
+export async function nextTicketNumber(db: Kysely<Database>, day: string): Promise<string> {
+  const { last } = await db
+    .insertInto('ticket_counters')
+    .values({ day, last: 1 })
+    .onConflict((oc) => oc.column('day').doUpdateSet({ last: sql`ticket_counters.last + 1` }))
+    .returning('last')
+    .executeTakeFirstOrThrow();
+  return `12345-${day.replaceAll('-', '')}-${String(last).padStart(6, '0')}`;
+}
+
 export const isDemandType = (label: string): label is DemandType => (DEMAND_TYPES as readonly string[]).includes(label);
 
 /**
@@ -111,13 +122,7 @@ export class TicketStore {
     const now = this.now();
     const day = this.cityDay.format(now);
     const inserted = await this.db.transaction().execute(async (trx) => {
-      const { last } = await trx
-        .insertInto('ticket_counters')
-        .values({ day, last: 1 })
-        .onConflict((oc) => oc.column('day').doUpdateSet({ last: sql`ticket_counters.last + 1` }))
-        .returning('last')
-        .executeTakeFirstOrThrow();
-      const number = `12345-${day.replaceAll('-', '')}-${String(last).padStart(6, '0')}`;
+      const number = await nextTicketNumber(trx, day);
       const duplicateOf = await this.findDuplicate(trx, draft, now);
       const row = await trx
         .insertInto('tickets')

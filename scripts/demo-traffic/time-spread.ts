@@ -10,6 +10,7 @@
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../../core/db/schema.js';
+import { nextTicketNumber } from '../../tickets/ticket-store.js';
 import type { Random } from './random.js';
 import type { TicketStep } from './lifecycle.js';
 
@@ -200,15 +201,4 @@ async function renumber(trx: Trx, id: number, from: string, to: string, runConve
   await sql`
     update conversation_state set state = replace(state::text, ${from}, ${to})::jsonb
     where conversation_id = any(${runConversations}) and strpos(state::text, ${from}) > 0`.execute(trx);
-}
-
-/** The next number of a city day (YYYY-MM-DD), from the gateway's own counter table. */
-async function nextTicketNumber(db: Trx, day: string): Promise<string> {
-  const { last } = await db
-    .insertInto('ticket_counters')
-    .values({ day, last: 1 })
-    .onConflict((oc) => oc.column('day').doUpdateSet({ last: sql`ticket_counters.last + 1` }))
-    .returning('last')
-    .executeTakeFirstOrThrow();
-  return `12345-${day.replaceAll('-', '')}-${String(last).padStart(6, '0')}`;
 }

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { CHROMIUM_ARGS } from '../../analytics/pdf.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /**
  * Why browser tests cannot run here, or null when they can. With MINSHENG_REQUIRE_SERVICES=1 (CI) a
@@ -15,19 +16,7 @@ if (chromiumMissing) console.warn(`[skip] ${chromiumMissing}`);
 
 /** Debian's Chromium, headless, driven by playwright-core. */
 export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    // No network here but loopback: keep Chromium from trying to phone home.
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 }
 
 /** What a browser test's pages did that they should not: native dialogs (dismissed), page errors, CSP refusals. */

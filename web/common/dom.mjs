@@ -1,4 +1,4 @@
-/* global document, Node */
+/* global document, Node, setTimeout, clearTimeout */
 // Builds DOM from plain data, for the console, the desk and the join page. Article text and conversation
 // text are untrusted: they only ever become text nodes or attribute values, never markup (no innerHTML
 // anywhere in these pages).
@@ -88,4 +88,15 @@ export function enterSubmits(textarea, form) {
     event.preventDefault();
     form.requestSubmit();
   });
+}
+
+/** A toast on `element` (a polite live region): each message shows for `ms`, replacing the one before. */
+export function toaster(element, ms) {
+  let timer;
+  return (text) => {
+    element.textContent = text;
+    element.classList.add('shown');
+    clearTimeout(timer);
+    timer = setTimeout(() => element.classList.remove('shown'), ms);
+  };
 }

@@ -1,5 +1,5 @@
 /* global navigator */
-// What the console, the desk and the join page share about language: Simplified Chinese by default,
+// What the console, the desk, the dashboard and the join page share about language: Simplified Chinese by default,
 // English when chosen; string tables with `{name}` placeholders; dates and times; API errors as sentences.
 // Each page keeps its own strings and its own way of choosing the language.
 
@@ -17,6 +17,30 @@ export const SIGN_IN_ZH = {
   'signIn.wrong': '用户名或密码错误，请重新输入。',
   'signIn.expired': '登录已过期，请重新登录。',
   'signIn.signedOut': '您已退出登录。',
+};
+
+/** Ticket statuses as the desk and the dashboard name them (Chinese). */
+export const TICKET_STATUS_ZH = {
+  'ticketStatus.draft': '草稿',
+  'ticketStatus.registered': '已登记',
+  'ticketStatus.dispatched': '已派单',
+  'ticketStatus.in_progress': '办理中',
+  'ticketStatus.extension_requested': '申请延期',
+  'ticketStatus.resolved': '已办结',
+  'ticketStatus.callback': '回访中',
+  'ticketStatus.closed': '已关闭',
+};
+
+/** Ticket statuses as the desk and the dashboard name them (English). */
+export const TICKET_STATUS_EN = {
+  'ticketStatus.draft': 'Draft',
+  'ticketStatus.registered': 'Registered',
+  'ticketStatus.dispatched': 'Dispatched',
+  'ticketStatus.in_progress': 'In progress',
+  'ticketStatus.extension_requested': 'Extension requested',
+  'ticketStatus.resolved': 'Resolved',
+  'ticketStatus.callback': 'Callback',
+  'ticketStatus.closed': 'Closed',
 };
 
 const TIME = { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };

@@ -1,6 +1,6 @@
-/* global document, window, location, history, setTimeout, clearTimeout */
+/* global document, window, location, history */
 // The knowledge editors' console: sign-in, the shell (header, navigation) and a small hash router.
-import { h, replace } from '/common/dom.mjs';
+import { h, replace, toaster } from '/common/dom.mjs';
 import { staffHeader } from '/common/header.mjs';
 import { renderSignIn } from '/common/sign-in.mjs';
 import { api, ApiError, onUnauthorized } from './api.mjs';
@@ -27,12 +27,7 @@ const ctx = {
   },
   /** A view with unsaved edits sets a check; leaving it then asks first. */
   leaveGuard: null,
-  toast(text) {
-    toastEl.textContent = text;
-    toastEl.classList.add('shown');
-    clearTimeout(ctx.toastTimer);
-    ctx.toastTimer = setTimeout(() => toastEl.classList.remove('shown'), 4000);
-  },
+  toast: toaster(toastEl, 4000),
 };
 
 let view;

@@ -1,8 +1,8 @@
-/* global document, window, history, location, setTimeout, clearTimeout */
+/* global document, window, history, location */
 // 统计分析: the supervisors' dashboard. Sign-in, the shell (header, filters, status), the key figures, the
 // charts, the tables and the reports, all from one overview request per change of the filters (kept in the
 // query string); a click on a number opens the records behind it.
-import { h, replace } from '/common/dom.mjs';
+import { h, replace, toaster } from '/common/dom.mjs';
 import { staffHeader } from '/common/header.mjs';
 import { sessionControls } from '/common/sign-in.mjs';
 import { api, ApiError, ANALYTICS_ROLES, hasRole, onUnauthorized } from './api.mjs';
@@ -14,17 +14,9 @@ import { renderPanels } from './panels.mjs';
 import { renderReports } from './reports.mjs';
 
 const app = document.getElementById('app');
-const toastEl = document.getElementById('toast');
+const toast = toaster(document.getElementById('toast'), 5000);
 // The city's calendar days (the server's default); every Chinese city is in this zone.
 const DEFAULT_TIME_ZONE = 'Asia/Shanghai';
-
-let toastTimer;
-function toast(text) {
-  toastEl.textContent = text;
-  toastEl.classList.add('shown');
-  clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => toastEl.classList.remove('shown'), 5000);
-}
 
 /** Everything of a signed-in dashboard; `teardown()` stops its timers and charts. */
 let dashboard = null;

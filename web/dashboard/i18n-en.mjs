@@ -1,4 +1,5 @@
 // The dashboard's strings in English.
+import { TICKET_STATUS_EN } from '/common/i18n.mjs';
 
 export const en = {
   'app.title': 'Analytics',
@@ -222,14 +223,7 @@ export const en = {
   'emergency.suicide': 'Self-harm risk',
   'emergency.medical': 'Medical',
   'emergency.traffic': 'Traffic accident',
-  'ticketStatus.draft': 'Draft',
-  'ticketStatus.registered': 'Registered',
-  'ticketStatus.dispatched': 'Dispatched',
-  'ticketStatus.in_progress': 'In progress',
-  'ticketStatus.extension_requested': 'Extension requested',
-  'ticketStatus.resolved': 'Resolved',
-  'ticketStatus.callback': 'Callback',
-  'ticketStatus.closed': 'Closed',
+  ...TICKET_STATUS_EN,
   'satisfactionScore.1': 'Satisfied',
   'satisfactionScore.2': 'Fairly satisfied',
   'satisfactionScore.3': 'Dissatisfied',

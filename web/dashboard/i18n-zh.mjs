@@ -1,5 +1,5 @@
 // The dashboard's strings in Simplified Chinese: the default, and the fallback for any missing English key.
-import { SIGN_IN_ZH } from '/common/i18n.mjs';
+import { SIGN_IN_ZH, TICKET_STATUS_ZH } from '/common/i18n.mjs';
 
 export const zh = {
   'app.title': '统计分析',
@@ -217,14 +217,7 @@ export const zh = {
   'emergency.suicide': '自伤风险',
   'emergency.medical': '急救',
   'emergency.traffic': '交通事故',
-  'ticketStatus.draft': '草稿',
-  'ticketStatus.registered': '已登记',
-  'ticketStatus.dispatched': '已派单',
-  'ticketStatus.in_progress': '办理中',
-  'ticketStatus.extension_requested': '申请延期',
-  'ticketStatus.resolved': '已办结',
-  'ticketStatus.callback': '回访中',
-  'ticketStatus.closed': '已关闭',
+  ...TICKET_STATUS_ZH,
   'satisfactionScore.1': '满意',
   'satisfactionScore.2': '基本满意',
   'satisfactionScore.3': '不满意',

@@ -1,7 +1,7 @@
 /* global document, setTimeout, clearTimeout, setInterval, clearInterval */
 // The agent desk: sign-in, the shell (header with presence, password, tabs), the lists, the open
 // conversation, the supervisor view, the accounts (admins), and the live connection that keeps them current.
-import { h, field, replace } from '/common/dom.mjs';
+import { h, field, replace, toaster } from '/common/dom.mjs';
 import { staffHeader } from '/common/header.mjs';
 import { sessionControls } from '/common/sign-in.mjs';
 import { api, ApiError, ADMIN_ROLES, DESK_ROLES, SUPERVISOR_ROLES, hasRole, onUnauthorized } from './api.mjs';
@@ -14,16 +14,8 @@ import { DeskStream } from './stream.mjs';
 import { renderSupervisor } from './supervisor.mjs';
 
 const app = document.getElementById('app');
-const toastEl = document.getElementById('toast');
+const toast = toaster(document.getElementById('toast'), 5000);
 const PRESENCES = ['available', 'busy', 'away'];
-
-let toastTimer;
-function toast(text) {
-  toastEl.textContent = text;
-  toastEl.classList.add('shown');
-  clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => toastEl.classList.remove('shown'), 5000);
-}
 
 /** Everything of a signed-in desk; `teardown()` stops its timers and its connection. */
 let desk = null;

@@ -1,4 +1,5 @@
 // The desk's strings in English.
+import { TICKET_STATUS_EN } from '/common/i18n.mjs';
 
 export const en = {
   'app.title': 'Agent desk',
@@ -177,14 +178,7 @@ export const en = {
   'demand.report': 'Report',
   'demand.suggestion': 'Suggestion',
   'demand.praise': 'Praise',
-  'ticketStatus.draft': 'Draft',
-  'ticketStatus.registered': 'Registered',
-  'ticketStatus.dispatched': 'Dispatched',
-  'ticketStatus.in_progress': 'In progress',
-  'ticketStatus.extension_requested': 'Extension requested',
-  'ticketStatus.resolved': 'Resolved',
-  'ticketStatus.callback': 'Callback',
-  'ticketStatus.closed': 'Closed',
+  ...TICKET_STATUS_EN,
   'sup.title': 'Supervisor',
   'sup.queues': 'Queues',
   'sup.queue': 'Queue',

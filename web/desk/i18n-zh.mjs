@@ -1,5 +1,5 @@
 // The desk's strings in Simplified Chinese: the default, and the fallback for any missing English key.
-import { SIGN_IN_ZH } from '/common/i18n.mjs';
+import { SIGN_IN_ZH, TICKET_STATUS_ZH } from '/common/i18n.mjs';
 
 export const zh = {
   'app.title': '坐席工作台',
@@ -171,14 +171,7 @@ export const zh = {
   'demand.report': '举报',
   'demand.suggestion': '建议',
   'demand.praise': '表扬',
-  'ticketStatus.draft': '草稿',
-  'ticketStatus.registered': '已登记',
-  'ticketStatus.dispatched': '已派单',
-  'ticketStatus.in_progress': '办理中',
-  'ticketStatus.extension_requested': '申请延期',
-  'ticketStatus.resolved': '已办结',
-  'ticketStatus.callback': '回访中',
-  'ticketStatus.closed': '已关闭',
+  ...TICKET_STATUS_ZH,
   'sup.title': '班长视图',
   'sup.queues': '队列',
   'sup.queue': '队列',
