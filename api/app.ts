@@ -1,5 +1,6 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifyCors from '@fastify/cors';
+import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -128,6 +129,14 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         },
       },
     },
+  });
+  // Security headers on every response: nosniff, no referrer, no framing by other sites, no cross-origin
+  // embedding or window access, HSTS when served over https. Each page sets its own Content-Security-Policy
+  // (web-pages.ts, the reports); the API answers JSON, which no browser renders as a document.
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: false,
+    hsts: config.publicUrl?.startsWith('https:') ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    referrerPolicy: { policy: 'no-referrer' },
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   await app.register(fastifyCookie);

@@ -101,7 +101,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       const added = await seedDemoArticles(db, index);
       if (added) logger.info({ added }, 'demo knowledge base loaded (sample data, not official policy)');
     }
-    const accounts = new StaffAccounts(db);
+    const accounts = new StaffAccounts(db, { lockout: config.login });
     const admin = await accounts.ensureAdmin();
     if (admin?.generatedPassword)
       logger.warn(

@@ -24,6 +24,8 @@ const AccountChanges = Type.Object({
   displayName: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
   roles: Type.Optional(Type.Array(Role, { minItems: 1, uniqueItems: true })),
   disabled: Type.Optional(Type.Boolean()),
+  /** Lifts a lock left by too many failed sign-ins. */
+  unlock: Type.Optional(Type.Boolean()),
 });
 const Names = (max: number) =>
   Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: max, uniqueItems: true });
@@ -62,7 +64,12 @@ export const staffRoutes: FastifyPluginAsyncTypebox<StaffRoutesOptions> = async 
   app.patch(
     '/:username',
     {
-      schema: { tags, summary: 'Change an account: name, roles, disabled', params: Username, body: AccountChanges },
+      schema: {
+        tags,
+        summary: 'Change an account: name, roles, disabled, or unlock it',
+        params: Username,
+        body: AccountChanges,
+      },
       preValidation: admin,
     },
     async (request) =>

@@ -57,6 +57,28 @@ const DASHBOARD_SECURITY_HEADERS = {
 };
 
 /**
+ * The citizens' web chat page: the Web Chat bundle styles its components at run time (emotion inserts
+ * `<style>` elements), so styles may be inline; scripts come only from this origin, and the Direct Line
+ * stream is a WebSocket to it.
+ */
+const WEBCHAT_SECURITY_HEADERS = {
+  ...CONSOLE_SECURITY_HEADERS,
+  'content-security-policy': [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "media-src 'self' data: blob:",
+    "font-src 'self' data:",
+    "connect-src 'self' ws: wss:",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; '),
+};
+
+/**
  * A staff or department page: static files under `/<name>/`, its index at `/<name>` (and at every path
  * `indexPaths` lists), every response with the strict headers (or `headers`). Files are routed one by one
  * (no wildcard), so an index path with a parameter (`/join/:token`) does not swallow them.
@@ -103,7 +125,11 @@ export const webPages: FastifyPluginAsync = async (app) => {
 
   const indexHtml = await readFile(path.join(WEB_ROOT, 'webchat', 'index.html'));
   const sendIndex = (_: unknown, reply: FastifyReply) =>
-    reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(indexHtml);
+    reply
+      .headers(WEBCHAT_SECURITY_HEADERS)
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-cache')
+      .send(indexHtml);
   app.get('/', { schema: { hide: true } }, sendIndex);
   app.get('/webchat', { schema: { hide: true } }, sendIndex);
 

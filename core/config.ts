@@ -60,6 +60,16 @@ const schema = z.object({
   JOB_ATTEMPTS: positiveInt.max(50).default(5),
   RATE_LIMIT_GUEST_TOKENS_PER_MINUTE: positiveInt.default(20),
   RATE_LIMIT_MESSAGES_PER_MINUTE: positiveInt.default(60),
+  /** Requests one client address may make per minute to the citizen-facing routes and the webhooks. */
+  RATE_LIMIT_IP_PER_MINUTE: positiveInt.default(1200),
+  /** Failed sign-ins in a row that lock a staff account, and for how long. */
+  LOGIN_MAX_FAILURES: positiveInt.max(100).default(5),
+  LOGIN_LOCKOUT_MINUTES: positiveInt.max(1440).default(15),
+  /** Retention in days (core/retention.ts): conversations' messages, citizens' media, closed tickets' personal fields, audit. */
+  RETENTION_CONVERSATION_DAYS: positiveInt.max(36_500).default(365),
+  RETENTION_MEDIA_DAYS: positiveInt.max(36_500).default(180),
+  RETENTION_TICKET_DAYS: positiveInt.max(36_500).default(1095),
+  RETENTION_AUDIT_DAYS: positiveInt.max(36_500).default(1095),
   /**
    * The retrieval suite whose questions gate publishing (evals/publish-gate.ts): a reviewed revision that would
    * make a question answered right go wrong is not published. `off` turns the gate off.
@@ -180,9 +190,14 @@ export interface Config {
   rateLimits: {
     /** Anonymous web chat sessions one client address may open per minute. */
     guestTokensPerMinute: number;
-    /** Activities one conversation may post per minute. */
+    /** Messages one citizen (a web chat conversation, an SMS number, a WeChat user) may send per minute. */
     messagesPerMinute: number;
+    /** Requests one client address may make per minute to the citizen-facing routes and the webhooks. */
+    ipPerMinute: number;
   };
+  login: { maxFailures: number; lockoutMs: number };
+  /** What the retention job purges, by age in days. */
+  retention: { conversationDays: number; mediaDays: number; ticketDays: number; auditDays: number };
   /** The retrieval suite that gates publishing (a path), or undefined when the gate is off. */
   publishGateSuite?: string;
   analytics: {
@@ -297,6 +312,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rateLimits: {
       guestTokensPerMinute: e.RATE_LIMIT_GUEST_TOKENS_PER_MINUTE,
       messagesPerMinute: e.RATE_LIMIT_MESSAGES_PER_MINUTE,
+      ipPerMinute: e.RATE_LIMIT_IP_PER_MINUTE,
+    },
+    login: { maxFailures: e.LOGIN_MAX_FAILURES, lockoutMs: e.LOGIN_LOCKOUT_MINUTES * 60_000 },
+    retention: {
+      conversationDays: e.RETENTION_CONVERSATION_DAYS,
+      mediaDays: e.RETENTION_MEDIA_DAYS,
+      ticketDays: e.RETENTION_TICKET_DAYS,
+      auditDays: e.RETENTION_AUDIT_DAYS,
     },
     publishGateSuite:
       e.PUBLISH_GATE_SUITE === 'off'

@@ -25,6 +25,11 @@ describe.skipIf(chromiumMissing)('web chat page in Chromium', () => {
     const page = await browser.newPage({ locale: 'zh-CN', viewport: { width: 480, height: 800 } });
     const failed: string[] = [];
     page.on('requestfailed', (r) => failed.push(r.url()));
+    // The page runs under its Content-Security-Policy: nothing the bundle does may be refused by it.
+    const refused: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) refused.push(m.text());
+    });
     await page.goto(`${gw.url}/`);
     await expect.poll(() => page.title()).toBe('12345 政务服务便民热线 · 在线服务');
     // Rendered message bodies (Web Chat also repeats each text in a hidden accessibility label).
@@ -40,6 +45,7 @@ describe.skipIf(chromiumMissing)('web chat page in Chromium', () => {
     // Web Chat marks a message it never saw echoed as failed; the echo must have arrived.
     expect(await page.getByText(/发送失败|Send failed/).count()).toBe(0);
     expect(failed).toEqual([]);
+    expect(refused).toEqual([]);
 
     await mkdir('test-results', { recursive: true });
     await page.screenshot({ path: 'test-results/webchat.png' });

@@ -12,6 +12,7 @@ import * as voiceCalls from './migrations/0010-voice-calls.js';
 import * as handoffs from './migrations/0011-handoffs.js';
 import * as evalRuns from './migrations/0012-eval-runs.js';
 import * as analytics from './migrations/0013-analytics.js';
+import * as security from './migrations/0014-security.js';
 
 /** Migrations are compiled into the program (no directory scan), so a bundle or a test runs the same set. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -28,6 +29,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0011-handoffs': handoffs,
   '0012-eval-runs': evalRuns,
   '0013-analytics': analytics,
+  '0014-security': security,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -16,6 +16,8 @@ export interface ConversationsTable {
   locale: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** Set when the retention job purged its messages (core/retention.ts); the row stays for the figures. */
+  purged_at: NullableTimestamp;
 }
 
 export interface ParticipantsTable {
@@ -163,6 +165,9 @@ export interface StaffAccountsTable {
   password_hash: string;
   roles: Json<string[]>;
   disabled: Generated<boolean>;
+  /** Failed sign-ins since the last good one; at the limit the account locks until `locked_until`. */
+  failed_logins: Generated<number>;
+  locked_until: NullableTimestamp;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startGateway, type Gateway, type StartOptions } from '../../api/gateway.js';
 import { loadConfig } from '../../core/config.js';
-import { createLogger } from '../../core/logger.js';
+import { createLogger, type Logger } from '../../core/logger.js';
 import { createTestDatabase } from './services.js';
 
 export const TEST_DIRECTLINE_SECRET = 'test-directline-secret-0123456789';
@@ -23,6 +23,8 @@ export interface TestGatewayOptions {
   /** Speech recognition and synthesis instead of the configured ones. */
   transcriber?: StartOptions['transcriber'];
   synthesizer?: StartOptions['synthesizer'];
+  /** Where the gateway logs; by default a logger at TEST_LOG_LEVEL (silent). */
+  logger?: Logger;
 }
 
 /** A whole gateway on a random port with its own database (and Redis prefix space), for one test file. */
@@ -44,7 +46,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     ...options.env,
   });
   const gateway = await startGateway(config, {
-    logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    logger: options.logger ?? createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     wechatyPuppet: options.wechatyPuppet,
     transcriber: options.transcriber,
     synthesizer: options.synthesizer,
