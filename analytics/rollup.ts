@@ -65,7 +65,9 @@ export class AnalyticsRollup {
   private async facts(since: Date): Promise<number> {
     const result = await sql`
       with changed as (
-        select id, channel_id, created_at, updated_at from conversations where updated_at >= ${since}
+        select id, channel_id, created_at, updated_at from conversations
+        -- A purged conversation (core/retention.ts) keeps the facts counted before its messages went.
+        where updated_at >= ${since} and purged_at is null
       ), acts as (
         select a.conversation_id,
           count(*) filter (where a.direction = 'inbound' and a.from_role = 'user' and a.type = 'message')

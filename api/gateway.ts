@@ -4,6 +4,7 @@ import { ConversationBroker } from '../assistant/broker.js';
 import { ConversationStore } from '../assistant/conversation-store.js';
 import { DirectLineTokens } from '../channels/webchat/tokens.js';
 import { LocalActivityBus, type ActivityBus } from '../core/activity-bus.js';
+import { RetentionJob } from '../core/retention.js';
 import { StaffAccounts } from '../core/accounts.js';
 import type { Config } from '../core/config.js';
 import { openDatabase, type DatabaseHandle } from '../core/db/database.js';
@@ -307,6 +308,9 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
         );
         await queueReembed(queue, index);
       }
+      const retention = new RetentionJob(db, config.retention, logger);
+      await retention.start(queue, true);
+      cleanups.push(async () => retention.stop());
       await broker.startWorker(config.workerConcurrency);
       await broker.recoverUnanswered();
       if (delivery.channels.length > 0) {

@@ -242,6 +242,8 @@ export interface TicketsTable {
   /** The citizen's answer at the callback (回访): 1 satisfied, 2 fairly satisfied, 3 dissatisfied. */
   callback_satisfaction: Generated<1 | 2 | 3 | null>;
   callback_at: NullableTimestamp;
+  /** Set when the retention job cleared its personal fields (core/retention.ts). */
+  anonymised_at: NullableTimestamp;
 }
 
 export interface TicketCountersTable {

@@ -2,7 +2,8 @@ import { sql, type Kysely } from 'kysely';
 
 /**
  * Security and retention: staff sign-in lockout, an audit log the database itself keeps append-only, and
- * the mark of a conversation whose messages the retention job purged. Valid on PostgreSQL 15 and PGlite.
+ * the marks the retention job leaves (core/retention.ts): a conversation whose messages it purged, a ticket
+ * whose personal fields it cleared. Valid on PostgreSQL 15 and PGlite.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
@@ -11,6 +12,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await db.schema.alterTable('staff_accounts').addColumn('locked_until', 'timestamptz').execute();
   await db.schema.alterTable('conversations').addColumn('purged_at', 'timestamptz').execute();
+  await db.schema.alterTable('tickets').addColumn('anonymised_at', 'timestamptz').execute();
 
   // No route edits the audit log, and neither may anything else that reaches the database: rows cannot be
   // updated, and only the retention job, which says so for its own transaction, deletes rows past their time.
@@ -34,6 +36,7 @@ export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`drop trigger if exists audit_log_no_truncate on audit_log`.execute(db);
   await sql`drop trigger if exists audit_log_append_only on audit_log`.execute(db);
   await sql`drop function if exists audit_log_append_only()`.execute(db);
+  await db.schema.alterTable('tickets').dropColumn('anonymised_at').execute();
   await db.schema.alterTable('conversations').dropColumn('purged_at').execute();
   await db.schema.alterTable('staff_accounts').dropColumn('locked_until').execute();
   await db.schema.alterTable('staff_accounts').dropColumn('failed_logins').execute();
