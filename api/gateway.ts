@@ -103,7 +103,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       if (added) logger.info({ added }, 'demo knowledge base loaded (sample data, not official policy)');
     }
     const accounts = new StaffAccounts(db, { lockout: config.login });
-    const admin = await accounts.ensureAdmin();
+    const admin = await accounts.ensureAdmin(config.adminPassword);
     if (admin?.generatedPassword)
       logger.warn(
         { username: admin.username, password: admin.generatedPassword },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.js';
+import { CONFIG_VARIABLES, ConfigError, loadConfig } from './config.js';
 
 describe('loadConfig', () => {
   it('runs on embedded defaults when nothing is set', () => {
@@ -7,6 +7,37 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({ port: 3000, dataDir: './data', role: 'all', seedDemo: true, logLevel: 'info' });
     expect(config.databaseUrl).toBeUndefined();
     expect(config.redisUrl).toBeUndefined();
+  });
+
+  it('takes secrets only from the environment: none has a default', () => {
+    const marker = 'marker-secret-0123456789-0123456789';
+    /** Where in the config a value is, as a path of keys. */
+    const pathTo = (value: unknown, target: string, at: string[] = []): string[] | undefined => {
+      if (value === target) return at;
+      if (value && typeof value === 'object')
+        for (const [k, v] of Object.entries(value)) {
+          const found = pathTo(v, target, [...at, k]);
+          if (found) return found;
+        }
+      return undefined;
+    };
+    const defaults = loadConfig({}) as unknown as Record<string, unknown>;
+    const secrets = CONFIG_VARIABLES.filter((v) => /SECRET|PASSWORD|TOKEN$|API_KEY|AES_KEY/.test(v));
+    let checked = 0;
+    for (const variable of secrets) {
+      let config: unknown;
+      try {
+        config = loadConfig({ [variable]: marker });
+      } catch {
+        continue; // needs its companions (a channel's other variables); the channel tests set those
+      }
+      const at = pathTo(config, marker);
+      if (!at) continue; // read only with its companions
+      const fallback = at!.reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], defaults);
+      expect(fallback, variable).toBeUndefined();
+      checked++;
+    }
+    expect(checked).toBeGreaterThanOrEqual(4);
   });
 
   it('treats an empty variable as unset', () => {

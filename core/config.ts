@@ -53,6 +53,8 @@ const schema = z.object({
   MINSHENG_ROLE: z.enum(['all', 'api', 'worker']).default('all'),
   MINSHENG_SEED_DEMO: bool.default(true),
   MINSHENG_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** The first administrator's password; unset, one is generated and logged once at the first start. */
+  MINSHENG_ADMIN_PASSWORD: z.string().min(10, 'must be at least 10 characters').optional(),
   DIRECTLINE_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   DIRECTLINE_TOKEN_TTL_SECONDS: positiveInt.max(86_400).default(3600),
   BODY_LIMIT_BYTES: positiveInt.max(64 * 1024 * 1024).default(256 * 1024),
@@ -182,6 +184,7 @@ export interface Config {
   role: 'all' | 'api' | 'worker';
   seedDemo: boolean;
   tokenSecret?: string;
+  adminPassword?: string;
   directLineSecret?: string;
   directLineTokenTtlSeconds: number;
   bodyLimitBytes: number;
@@ -304,6 +307,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     role: e.MINSHENG_ROLE,
     seedDemo: e.MINSHENG_SEED_DEMO,
     tokenSecret: e.MINSHENG_TOKEN_SECRET,
+    adminPassword: e.MINSHENG_ADMIN_PASSWORD,
     directLineSecret: e.DIRECTLINE_SECRET,
     directLineTokenTtlSeconds: e.DIRECTLINE_TOKEN_TTL_SECONDS,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,

@@ -40,9 +40,18 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('takes every secret from the environment, with no default', () => {
+    const text = readFileSync(file, 'utf8');
+    const secrets = [...text.matchAll(/^\s*([A-Z_]*(?:SECRET|PASSWORD|TOKEN|_KEY)[A-Z_]*):\s*(.+)$/gm)];
+    expect(secrets.length).toBeGreaterThanOrEqual(4);
+    for (const [, name, value] of secrets) expect(value, name).toMatch(/^\$\{[A-Z_]+:(\?.+|-)\}$/);
+    expect(text).toContain('${POSTGRES_PASSWORD:?');
+    expect(text).not.toMatch(/POSTGRES_PASSWORD:-[^}]/);
+  });
+
   it.skipIf(!composePlugin)('passes docker compose config', () => {
     execFileSync('docker', ['compose', '-f', file.pathname, 'config', '--quiet'], {
-      env: { ...process.env, MINSHENG_TOKEN_SECRET: 'x'.repeat(40) },
+      env: { ...process.env, MINSHENG_TOKEN_SECRET: 'x'.repeat(40), POSTGRES_PASSWORD: 'p'.repeat(20) },
     });
   });
 });
