@@ -79,7 +79,11 @@ export async function staffAuth(app: FastifyInstance, options: StaffAuthOptions)
     '/api/auth/login',
     {
       schema: { tags: ['staff'], summary: 'Sign in', body: Login, response: { 200: Me } },
+      // A user name and a password (at most 64 and 256 characters): 4 KB refuses anything else early.
+      bodyLimit: 4 * 1024,
       config: { rateLimit: { max: options.loginsPerMinute ?? 10, timeWindow: 60_000 } },
+      // Another site may not sign a browser in (to an account of its choosing) either.
+      preValidation: async (request) => checkSameOrigin(request),
     },
     async (request, reply) => {
       const { username, password } = request.body as { username: string; password: string };
@@ -90,6 +94,8 @@ export async function staffAuth(app: FastifyInstance, options: StaffAuthOptions)
   );
 
   app.post('/api/auth/logout', { schema: { tags: ['staff'], summary: 'Sign out' } }, async (request, reply) => {
+    // Another site may not sign staff out.
+    checkSameOrigin(request);
     const token = tokenOf(request);
     const session = token ? await options.accounts.session(token) : undefined;
     if (token && session) await options.accounts.logout(token, session.actor);
