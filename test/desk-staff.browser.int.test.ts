@@ -13,7 +13,7 @@ import { createStaff, STAFF_PASSWORD } from './support/staff.js';
 
 const SCREENSHOT = 'test-results/desk-staff.png';
 const XIAOLI_PASSWORD = 'long-enough-password';
-const WANG_NEW_PASSWORD = 'wang-brand-new-password';
+const WANG_NEW_PASSWORD = 'brand-new-desk-password';
 
 describe.skipIf(chromiumMissing)('staff settings on the agent desk in Chromium', () => {
   let gw: TestGateway;
@@ -114,8 +114,16 @@ describe.skipIf(chromiumMissing)('staff settings on the agent desk in Chromium',
     expect(profile?.languages).toEqual(['zh', 'en']);
     await expect.poll(() => agentRow.locator('td').nth(2).textContent()).toBe('0 / 5');
 
-    // Disabled, Xiaoli can no longer sign in; the administrator cannot disable themselves.
+    // Locked by failed sign-ins, Xiaoli shows as locked until the administrator unlocks her.
+    for (let i = 0; i < 5; i++) await gw.accounts.login('xiaoli', `wrong-password-${i}`).catch(() => undefined);
     await admin.getByRole('button', { name: '账号管理', exact: true }).click();
+    await xiaoliRow.getByText(/^已锁定至/).waitFor();
+    await xiaoliRow.getByRole('button', { name: '解锁', exact: true }).click();
+    expect(await toastText(admin)).toBe('已解锁小李');
+    await xiaoliRow.getByRole('button', { name: '解锁', exact: true }).waitFor({ state: 'detached' });
+    expect(await xiaoliRow.getByText(/^已锁定至/).count()).toBe(0);
+
+    // Disabled, Xiaoli can no longer sign in; the administrator cannot disable themselves.
     expect(
       await admin
         .locator('tbody tr', { hasText: 'root' })

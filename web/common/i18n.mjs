@@ -15,6 +15,7 @@ export const SIGN_IN_ZH = {
   'signIn.password': '密码',
   'signIn.submit': '登录',
   'signIn.wrong': '用户名或密码错误，请重新输入。',
+  'signIn.locked': '登录失败次数过多，账号已暂时锁定。请稍后再试，或请管理员解锁。',
   'signIn.expired': '登录已过期，请重新登录。',
   'signIn.signedOut': '您已退出登录。',
 };

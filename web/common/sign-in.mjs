@@ -34,7 +34,12 @@ export function renderSignIn(app, { t, describeError, signedIn, notice, help, af
           password.value = '';
           await signedIn();
         } catch (e) {
-          error.textContent = e instanceof ApiError && e.status === 401 ? t('signIn.wrong') : describeError(e);
+          error.textContent =
+            e instanceof ApiError && e.status === 401
+              ? t('signIn.wrong')
+              : e instanceof ApiError && e.status === 429
+                ? t('signIn.locked')
+                : describeError(e);
           password.select();
         } finally {
           button.disabled = false;

@@ -328,6 +328,8 @@ const en = {
   'signIn.password': 'Password',
   'signIn.submit': 'Sign in',
   'signIn.wrong': 'Wrong username or password. Please try again.',
+  'signIn.locked':
+    'Too many failed sign-ins: the account is locked for a while. Try again later, or ask an administrator to unlock it.',
   'signIn.expired': 'Your session has expired. Please sign in again.',
   'signIn.signedOut': 'You have signed out.',
   'signIn.help': 'Accounts are issued by the administrator, who can also reset a forgotten password.',

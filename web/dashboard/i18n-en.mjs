@@ -9,6 +9,8 @@ export const en = {
   'signIn.password': 'Password',
   'signIn.submit': 'Sign in',
   'signIn.wrong': 'Wrong username or password.',
+  'signIn.locked':
+    'Too many failed sign-ins: the account is locked for a while. Try again later, or ask an administrator to unlock it.',
   'signIn.expired': 'Your session expired; please sign in again.',
   'signIn.signedOut': 'You have signed out.',
   'noRole.title': 'Not allowed',

@@ -9,6 +9,8 @@ export const en = {
   'signIn.password': 'Password',
   'signIn.submit': 'Sign in',
   'signIn.wrong': 'Wrong username or password.',
+  'signIn.locked':
+    'Too many failed sign-ins: the account is locked for a while. Try again later, or ask an administrator to unlock it.',
   'signIn.expired': 'Your session expired; please sign in again.',
   'signIn.signedOut': 'You have signed out.',
   'signIn.noRole': 'Your account may not use the agent desk.',
@@ -228,6 +230,9 @@ export const en = {
   'staff.state': 'Status',
   'staff.state.enabled': 'Enabled',
   'staff.state.disabled': 'Disabled',
+  'staff.state.locked': 'Locked until {until}',
+  'staff.unlock': 'Unlock',
+  'staff.unlocked': 'Unlocked {name}',
   'staff.actions': 'Actions',
   'staff.save': 'Save',
   'staff.rolesButton': 'Roles',

@@ -100,6 +100,16 @@ export function renderStaffAdmin({ me, toast }) {
   let loading = null;
   let again = false;
 
+  async function unlock(account) {
+    try {
+      await api.updateStaff(account.username, { unlock: true });
+      toast(t('staff.unlocked', { name: nameOf(account) }));
+    } catch (e) {
+      toast(describeError(e));
+    }
+    refresh();
+  }
+
   async function enable(account) {
     try {
       await api.updateStaff(account.username, { disabled: false });
@@ -125,6 +135,9 @@ export function renderStaffAdmin({ me, toast }) {
         { type: 'button', class: 'secondary small', onclick: () => after(rolesDialog(account, { toast })) },
         t('staff.rolesButton'),
       ),
+      account.lockedUntil
+        ? h('button', { type: 'button', class: 'secondary small', onclick: () => unlock(account) }, t('staff.unlock'))
+        : null,
       account.disabled
         ? h('button', { type: 'button', class: 'secondary small', onclick: () => enable(account) }, t('staff.enable'))
         : h(
@@ -146,8 +159,19 @@ export function renderStaffAdmin({ me, toast }) {
       roleNames(account.roles),
       h(
         'span',
-        { class: ['badge', account.disabled ? 'account-disabled' : 'account-enabled'] },
-        t(account.disabled ? 'staff.state.disabled' : 'staff.state.enabled'),
+        {},
+        h(
+          'span',
+          { class: ['badge', account.disabled ? 'account-disabled' : 'account-enabled'] },
+          t(account.disabled ? 'staff.state.disabled' : 'staff.state.enabled'),
+        ),
+        account.lockedUntil
+          ? h(
+              'span',
+              { class: ['badge', 'account-disabled'], title: formatTime(account.lockedUntil) },
+              t('staff.state.locked', { until: formatTime(account.lockedUntil) }),
+            )
+          : null,
       ),
       actions,
     ];
