@@ -90,7 +90,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     bodyLimit: config.bodyLimitBytes,
     // Our own access line below logs the route pattern, never the raw URL (stream URLs carry tokens).
     logController: new LogController({ disableRequestLogging: true }),
-    trustProxy: config.publicUrl !== undefined,
+    // Only the configured proxies may say who the client is: per-address rate limits key on it.
+    trustProxy: config.trustProxy,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -183,11 +184,13 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       auth,
       publicUrl: config.publicUrl,
       messagesPerMinute: config.rateLimits.messagesPerMinute,
+      ipPerMinute: config.rateLimits.ipPerMinute,
     });
     await app.register(guestTokenRoute, {
       broker: deps.broker,
       tokens: deps.tokens,
       perMinute: config.rateLimits.guestTokensPerMinute,
+      ipPerMinute: config.rateLimits.ipPerMinute,
     });
     await app.register(staffAuth, {
       accounts: deps.accounts,
@@ -218,7 +221,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       queues: config.handoff.queues,
       guard: (roles) => requireStaff(deps.accounts, roles),
     });
-    await app.register(joinRoutes, { prefix: '/api/join', handoffs: deps.handoffs, broker: deps.broker });
+    await app.register(joinRoutes, {
+      prefix: '/api/join',
+      handoffs: deps.handoffs,
+      broker: deps.broker,
+      ipPerMinute: config.rateLimits.ipPerMinute,
+    });
     await app.register(evalsRoutes, {
       prefix: '/api/evals',
       db: deps.db,
@@ -239,11 +247,37 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       queues: config.handoff.queues,
     });
     await app.register(webPages);
-    if (deps.voice) await app.register(twilioVoiceRoutes, { ...deps.voice, publicUrl: config.publicUrl });
-    if (deps.wechat) await app.register(wechatRoutes, { broker: deps.broker, ...deps.wechat });
-    if (deps.smsGateway) await app.register(jsonGatewayRoutes, { broker: deps.broker, ...deps.smsGateway });
+    if (deps.voice) {
+      await app.register(twilioVoiceRoutes, {
+        ...deps.voice,
+        publicUrl: config.publicUrl,
+        ipPerMinute: config.rateLimits.ipPerMinute,
+      });
+    }
+    if (deps.wechat) {
+      await app.register(wechatRoutes, {
+        broker: deps.broker,
+        ...deps.wechat,
+        messagesPerMinute: config.rateLimits.messagesPerMinute,
+        ipPerMinute: config.rateLimits.ipPerMinute,
+      });
+    }
+    if (deps.smsGateway) {
+      await app.register(jsonGatewayRoutes, {
+        broker: deps.broker,
+        ...deps.smsGateway,
+        messagesPerMinute: config.rateLimits.messagesPerMinute,
+        ipPerMinute: config.rateLimits.ipPerMinute,
+      });
+    }
     if (deps.sms) {
-      await app.register(smsRoutes, { broker: deps.broker, publicUrl: config.publicUrl, ...deps.sms });
+      await app.register(smsRoutes, {
+        broker: deps.broker,
+        publicUrl: config.publicUrl,
+        ...deps.sms,
+        messagesPerMinute: config.rateLimits.messagesPerMinute,
+        ipPerMinute: config.rateLimits.ipPerMinute,
+      });
     }
   }
   return app;

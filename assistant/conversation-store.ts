@@ -141,6 +141,11 @@ export class ConversationStore {
    */
   async appendInbound(activity: Activity, channelMessageId: string | null): Promise<AppendResult> {
     const conversationId = activity.conversation.id;
+    // A retry of a stored message is answered without locking anything. Inserting it would lock the
+    // conversation row first and then wait on the stored row, which the message's own turn may be
+    // updating while it waits for the conversation row: a deadlock (found by test/webhook-fuzz.int.test.ts).
+    const stored = channelMessageId === null ? undefined : await this.byChannelMessageId(activity, channelMessageId);
+    if (stored) return { activity: stored, duplicate: true };
     const timestamp = new Date().toISOString();
     const body = JSON.stringify({ ...activity, timestamp });
     const { rows } = await sql<{ body: StoredActivity }>`
@@ -159,17 +164,20 @@ export class ConversationStore {
       on conflict (channel_id, channel_message_id) do nothing
       returning body`.execute(this.db);
     if (rows[0]) return { activity: rows[0].body, duplicate: false };
-    // Nothing inserted: a retry of a stored message, or no such conversation.
-    if (channelMessageId !== null) {
-      const existing = await this.db
-        .selectFrom('activities')
-        .select('body')
-        .where('channel_id', '=', activity.channelId)
-        .where('channel_message_id', '=', channelMessageId)
-        .executeTakeFirst();
-      if (existing) return { activity: toActivity(existing), duplicate: true };
-    }
+    // Nothing inserted: a retry of a stored message (delivered at the same time), or no such conversation.
+    const existing = channelMessageId === null ? undefined : await this.byChannelMessageId(activity, channelMessageId);
+    if (existing) return { activity: existing, duplicate: true };
     throw new AppError('E_NOT_FOUND', `Conversation ${conversationId} does not exist.`);
+  }
+
+  private async byChannelMessageId(activity: Activity, channelMessageId: string): Promise<StoredActivity | undefined> {
+    const row = await this.db
+      .selectFrom('activities')
+      .select('body')
+      .where('channel_id', '=', activity.channelId)
+      .where('channel_message_id', '=', channelMessageId)
+      .executeTakeFirst();
+    return row && toActivity(row);
   }
 
   /**

@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { ConversationBroker } from '../assistant/broker.js';
 import { followConversation } from '../channels/follow-conversation.js';
+import { limitPerClientAddress, storableText } from '../channels/inbound-guards.js';
 import { DESK_TOPIC, type DeskEvent, type HandoffService } from './handoff-service.js';
 import { Invitations } from './invitations.js';
 
@@ -10,7 +11,12 @@ export interface JoinRoutesOptions {
   handoffs: HandoffService;
   broker: ConversationBroker;
   messagesPerMinute?: number;
+  /** Requests one client address may make per minute to the join links (429 beyond). */
+  ipPerMinute: number;
 }
+
+/** A message is at most 4,000 characters (24 KB written as \u escapes) and a name: 32 KB. */
+const MESSAGE_BODY_LIMIT = 32 * 1024;
 
 const tags = ['desk'];
 const Token = Type.Object({ token: Type.String({ minLength: 16, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) });
@@ -26,8 +32,9 @@ const Message = Type.Object({
  */
 export const joinRoutes: FastifyPluginAsyncTypebox<JoinRoutesOptions> = async (
   app,
-  { handoffs, broker, messagesPerMinute },
+  { handoffs, broker, messagesPerMinute, ipPerMinute },
 ) => {
+  limitPerClientAddress(app, 'join', ipPerMinute);
   const invitations = new Invitations(handoffs);
   app.get(
     '/:token',
@@ -59,6 +66,7 @@ export const joinRoutes: FastifyPluginAsyncTypebox<JoinRoutesOptions> = async (
         params: Token,
         body: Message,
       },
+      bodyLimit: MESSAGE_BODY_LIMIT,
       config: {
         rateLimit: {
           max: messagesPerMinute ?? 30,
@@ -68,7 +76,12 @@ export const joinRoutes: FastifyPluginAsyncTypebox<JoinRoutesOptions> = async (
       },
     },
     async (request) => {
-      const sent = await invitations.departmentMessage(request.params.token, request.body.text, request.body.name);
+      const { text, name } = request.body;
+      const sent = await invitations.departmentMessage(
+        request.params.token,
+        storableText(text),
+        name === undefined ? undefined : storableText(name),
+      );
       return 'note' in sent ? { note: sent.note } : { id: sent.id };
     },
   );

@@ -8,6 +8,7 @@ import type { OptOuts } from '../../core/opt-outs.js';
 import type { StoredActivity } from '../../core/activity.js';
 import { AppError } from '../../core/errors.js';
 import { SendError } from '../delivery.js';
+import { storableText } from '../inbound-guards.js';
 
 export const SMS_CHANNEL = 'sms';
 
@@ -29,12 +30,32 @@ export interface InboundSms {
 /** The outcome, for the provider's response: a confirmation to send back for the keywords. */
 export type SmsOutcome = { kind: 'stored' } | { kind: 'opted-out' | 'opted-in'; confirmation: string };
 
-export async function receiveSms(broker: ConversationBroker, optOuts: OptOuts, sms: InboundSms): Promise<SmsOutcome> {
+/**
+ * Over the per-citizen limit a message is refused before it is stored: `limit` throws E_RATE_LIMITED
+ * (429). The providers differ on what follows, and both outcomes keep "acknowledged means stored":
+ * - Twilio does not retry a 4xx: the message stays unacknowledged in the provider's log (error 11200) and
+ *   the citizen gets no reply. More than a message a second from one number is a script or an
+ *   auto-responder loop, and answering each would feed the loop.
+ * - A JSON gateway that retries non-2xx answers (as domestic platforms do) delivers it again after
+ *   `Retry-After`, when the window has room.
+ * Opt-out and opt-in keywords are honoured whatever the rate: a citizen's 退订 must never be refused.
+ */
+export async function receiveSms(
+  broker: ConversationBroker,
+  optOuts: OptOuts,
+  sms: InboundSms,
+  limit?: (citizen: string) => Promise<void>,
+): Promise<SmsOutcome> {
+  const fields = [sms.from, sms.to, sms.text, sms.messageId];
+  // A provider's parser may hand over a repeated field as a list: that is no message.
+  if (fields.some((field) => typeof field !== 'string')) {
+    throw new AppError('E_VALIDATION', 'From, To, Body and the message id must each appear once, as text');
+  }
   const from = sms.from.trim();
   if (!PHONE.test(from) || !sms.messageId) {
     throw new AppError('E_VALIDATION', 'A sender phone number and a message id are required');
   }
-  const text = sms.text.trim();
+  const text = storableText(sms.text.trim());
   if (OPT_OUT.test(text)) {
     await optOuts.optOut(SMS_CHANNEL, from);
     return { kind: 'opted-out', confirmation: OPT_OUT_CONFIRMATION };
@@ -43,17 +64,18 @@ export async function receiveSms(broker: ConversationBroker, optOuts: OptOuts, s
     await optOuts.optIn(SMS_CHANNEL, from);
     return { kind: 'opted-in', confirmation: OPT_IN_CONFIRMATION };
   }
+  await limit?.(from);
   await broker.receiveFromCitizen({
     channelId: SMS_CHANNEL,
     user: { id: `sms:${from}` },
     activity: {
       type: 'message',
-      recipient: { id: sms.to, name: '', role: 'bot' },
+      recipient: { id: storableText(sms.to), name: '', role: 'bot' },
       text,
       locale: 'zh-CN',
-      channelData: { sms: { messageId: sms.messageId } },
+      channelData: { sms: { messageId: storableText(sms.messageId) } },
     },
-    channelMessageId: sms.messageId,
+    channelMessageId: storableText(sms.messageId),
   });
   return { kind: 'stored' };
 }

@@ -13,6 +13,7 @@ import { AppError } from '../../core/errors.js';
 import { sameSecret } from '../../core/same-secret.js';
 import type { OptOuts } from '../../core/opt-outs.js';
 import { retryableStatus, SendError, type ChannelSender, type OutboundDelivery } from '../delivery.js';
+import { keyedLimit, limitPerClientAddress, storableText } from '../inbound-guards.js';
 import { receiveSms, SMS_CHANNEL, smsRecipient } from './common.js';
 import { smsText } from './twilio.js';
 
@@ -74,50 +75,70 @@ export interface JsonGatewayRoutesOptions {
   settings: SmsGatewaySettings;
   optOuts: OptOuts;
   delivery: OutboundDelivery;
+  /** Messages one phone number may send per minute (429 beyond; see receiveSms). */
+  messagesPerMinute: number;
+  /** Requests one client address may make per minute to these webhooks (429 beyond). */
+  ipPerMinute: number;
 }
 
+/**
+ * Body limit of the gateway's webhooks: an inbound SMS is at most a few hundred characters (a long
+ * message's parts joined), 16 KB leaves room for its JSON (even written as \u escapes) and metadata.
+ */
+export const GATEWAY_BODY_LIMIT = 16 * 1024;
+
 export const jsonGatewayRoutes: FastifyPluginAsync<JsonGatewayRoutesOptions> = async (app, options) => {
-  // The signature is over the exact bytes: keep the raw body next to the parsed one.
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, raw, done) => {
-    try {
-      done(null, { raw: raw as string, json: JSON.parse(raw as string) as unknown });
-    } catch {
-      done(new AppError('E_MALFORMED_JSON', 'The body is not valid JSON'), undefined);
-    }
-  });
+  limitPerClientAddress(app, 'sms-gateway', options.ipPerMinute);
+  const perCitizen = keyedLimit(app, options.messagesPerMinute);
+  // JSON only (415 otherwise). The signature is over the exact bytes, so the body is kept as text and
+  // parsed only once it is verified: an unsigned request is refused (403) whatever it contains.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, raw, done) => done(null, raw));
 
   const verify = (request: FastifyRequest): Record<string, unknown> => {
-    const { raw, json } = (request.body ?? {}) as { raw?: string; json?: unknown };
+    const raw = request.body;
     const signature = request.headers['x-sms-signature'];
     const timestamp = request.headers['x-sms-timestamp'];
-    if (typeof signature !== 'string' || typeof timestamp !== 'string' || raw === undefined) {
+    if (typeof signature !== 'string' || typeof timestamp !== 'string' || typeof raw !== 'string') {
       throw new AppError('E_FORBIDDEN', 'Missing X-Sms-Signature or X-Sms-Timestamp');
     }
-    if (!/^\d+$/.test(timestamp) || Math.abs(Date.now() / 1000 - Number(timestamp)) > MAX_SKEW_S) {
+    if (!/^\d{1,12}$/.test(timestamp) || Math.abs(Date.now() / 1000 - Number(timestamp)) > MAX_SKEW_S) {
       throw new AppError('E_FORBIDDEN', 'X-Sms-Timestamp is too far from now');
     }
     if (!sameSecret(signature, gatewaySignature(options.settings.secret, timestamp, raw))) {
       throw new AppError('E_FORBIDDEN', 'Invalid X-Sms-Signature');
     }
-    if (!json || typeof json !== 'object') throw new AppError('E_VALIDATION', 'Expected a JSON object');
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch {
+      throw new AppError('E_MALFORMED_JSON', 'The body is not valid JSON');
+    }
+    if (!json || typeof json !== 'object' || Array.isArray(json)) {
+      throw new AppError('E_VALIDATION', 'Expected a JSON object');
+    }
     return json as Record<string, unknown>;
   };
-  const text = (value: unknown) => (typeof value === 'string' ? value : '');
+  const text = (value: unknown) => (typeof value === 'string' ? storableText(value) : '');
 
-  app.post('/sms/gateway', { schema: { hide: true } }, async (request) => {
+  app.post('/sms/gateway', { schema: { hide: true }, bodyLimit: GATEWAY_BODY_LIMIT }, async (request, reply) => {
     const body = verify(request);
-    const outcome = await receiveSms(options.broker, options.optOuts, {
-      from: text(body.from),
-      to: text(body.to) || options.settings.from,
-      text: text(body.text),
-      messageId: text(body.messageId),
-    });
+    const outcome = await receiveSms(
+      options.broker,
+      options.optOuts,
+      {
+        from: text(body.from),
+        to: text(body.to) || options.settings.from,
+        text: text(body.text),
+        messageId: text(body.messageId),
+      },
+      (from) => perCitizen(request, reply, `citizen:sms:${from}`),
+    );
     // The gateway sends a keyword's confirmation itself when the response carries one.
     return outcome.kind === 'stored' ? { ok: true } : { ok: true, reply: outcome.confirmation };
   });
 
-  app.post('/sms/gateway/status', { schema: { hide: true } }, async (request, reply) => {
+  app.post('/sms/gateway/status', { schema: { hide: true }, bodyLimit: GATEWAY_BODY_LIMIT }, async (request, reply) => {
     const body = verify(request);
     const id = text(body.messageId);
     const status = text(body.status);

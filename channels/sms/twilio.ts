@@ -10,6 +10,7 @@ import formBody from '@fastify/formbody';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ConversationBroker } from '../../assistant/broker.js';
 import type { StoredActivity } from '../../core/activity.js';
+import { keyedLimit, limitPerClientAddress, storableText } from '../inbound-guards.js';
 import { verifiedTwilioForm } from '../twilio-signature.js';
 import { receiveSms, SMS_CHANNEL, smsRecipient } from './common.js';
 import type { OptOuts } from '../../core/opt-outs.js';
@@ -96,6 +97,9 @@ export class TwilioSmsSender implements ChannelSender {
   }
 }
 
+/** A form field that appeared once; undefined when absent or repeated. */
+const one = (value: unknown): string | undefined => (typeof value === 'string' ? storableText(value) : undefined);
+
 interface InboundForm {
   From?: string;
   To?: string;
@@ -113,39 +117,64 @@ export interface SmsRoutesOptions {
   delivery: OutboundDelivery;
   /** The gateway's public origin: the URL the provider signed. Unset: the request's own. */
   publicUrl?: string;
+  /** Messages one phone number may send per minute (429 beyond; see receiveSms). */
+  messagesPerMinute: number;
+  /** Requests one client address may make per minute to these webhooks (429 beyond). */
+  ipPerMinute: number;
 }
 
+/**
+ * Body limit of the Twilio webhooks. A message body is at most 1,600 characters, and form encoding
+ * writes a Chinese character in 9 bytes (%E6%8A%95): 14.4 KB, with Twilio's other parameters (numbers,
+ * geography, up to ten media URLs) beside it. 32 KB leaves room and refuses anything else early.
+ */
+export const TWILIO_FORM_BODY_LIMIT = 32 * 1024;
+
 export const smsRoutes: FastifyPluginAsync<SmsRoutesOptions> = async (app, options) => {
+  limitPerClientAddress(app, 'sms', options.ipPerMinute);
+  const perCitizen = keyedLimit(app, options.messagesPerMinute);
+  // Twilio posts forms only: anything else is refused (415) before its signature is looked at.
+  app.removeAllContentTypeParsers();
   await app.register(formBody);
 
   const verify = (request: FastifyRequest): InboundForm =>
     verifiedTwilioForm(request, options.settings.authToken, options.publicUrl);
 
-  app.post('/sms/twilio', { schema: { hide: true } }, async (request, reply) => {
+  app.post('/sms/twilio', { schema: { hide: true }, bodyLimit: TWILIO_FORM_BODY_LIMIT }, async (request, reply) => {
     const form = verify(request);
     // Stored (once per MessageSid) before the provider gets its 200; the reply goes out by the API.
-    const outcome = await receiveSms(options.broker, options.optOuts, {
-      from: form.From ?? '',
-      to: form.To ?? options.settings.from,
-      text: form.Body ?? '',
-      messageId: form.MessageSid ?? form.SmsSid ?? '',
-    });
+    const outcome = await receiveSms(
+      options.broker,
+      options.optOuts,
+      {
+        from: form.From ?? '',
+        to: form.To ?? options.settings.from,
+        text: form.Body ?? '',
+        messageId: form.MessageSid ?? form.SmsSid ?? '',
+      },
+      (from) => perCitizen(request, reply, `citizen:sms:${from}`),
+    );
     reply.type('text/xml');
     return twiml(outcome.kind === 'stored' ? undefined : outcome.confirmation);
   });
 
-  app.post('/sms/twilio/status', { schema: { hide: true } }, async (request, reply) => {
-    const form = verify(request);
-    const sid = form.MessageSid ?? form.SmsSid;
-    const status = form.MessageStatus;
-    if (sid && status === 'delivered') await options.delivery.recordStatus(sid, 'delivered');
-    if (sid && (status === 'failed' || status === 'undelivered')) {
-      await options.delivery.recordStatus(
-        sid,
-        'failed',
-        `provider status ${status}${form.ErrorCode ? ` (${form.ErrorCode})` : ''}`,
-      );
-    }
-    return reply.code(204).send();
-  });
+  app.post(
+    '/sms/twilio/status',
+    { schema: { hide: true }, bodyLimit: TWILIO_FORM_BODY_LIMIT },
+    async (request, reply) => {
+      const form = verify(request);
+      // A repeated parameter arrives as a list: no status to record.
+      const sid = one(form.MessageSid) ?? one(form.SmsSid);
+      const status = one(form.MessageStatus);
+      if (sid && status === 'delivered') await options.delivery.recordStatus(sid, 'delivered');
+      if (sid && (status === 'failed' || status === 'undelivered')) {
+        await options.delivery.recordStatus(
+          sid,
+          'failed',
+          `provider status ${status}${one(form.ErrorCode) ? ` (${one(form.ErrorCode)})` : ''}`,
+        );
+      }
+      return reply.code(204).send();
+    },
+  );
 };

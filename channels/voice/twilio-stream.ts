@@ -14,7 +14,9 @@ import type { FastifyPluginAsync } from 'fastify';
 import twilio from 'twilio';
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
+import { AppError } from '../../core/errors.js';
 import { sameSecret } from '../../core/same-secret.js';
+import { limitPerClientAddress } from '../inbound-guards.js';
 import { verifiedTwilioForm } from '../twilio-signature.js';
 import { decodeMulaw, encodeMulaw, TELEPHONY_RATE } from './audio.js';
 import { atCapacity, CallSession, type CallTransport, type VoiceServices } from './call.js';
@@ -27,7 +29,12 @@ export interface TwilioVoiceOptions {
   streamSecret: string;
   /** The gateway's public origin (what Twilio called); unset: the request's own. */
   publicUrl?: string;
+  /** Requests one client address may make per minute to the webhook and the stream (429 beyond; unset: none). */
+  ipPerMinute?: number;
 }
+
+/** Twilio's call webhook is a small form (call and caller details): 32 KB, as for its SMS webhook. */
+const VOICE_FORM_BODY_LIMIT = 32 * 1024;
 
 /** Protocol errors (unparseable or out-of-place messages) a stream may send before it is dropped. */
 const MAX_PROTOCOL_ERRORS = 20;
@@ -69,31 +76,40 @@ export const streamToken = (secret: string, callSid: string): string =>
   createHmac('sha256', secret).update(`twilio-stream:${callSid}`).digest('base64url');
 
 /** A caller number worth keeping: E.164 or a plain number; anything else (anonymous, garbage) is dropped. */
-const callerNumber = (value: string | undefined) => (value && /^\+?[0-9]{3,15}$/.test(value) ? value : undefined);
+const callerNumber = (value: unknown) =>
+  typeof value === 'string' && /^\+?[0-9]{3,15}$/.test(value) ? value : undefined;
 
 export const twilioVoiceRoutes: FastifyPluginAsync<TwilioVoiceOptions> = async (app, options) => {
+  if (options.ipPerMinute) limitPerClientAddress(app, 'voice', options.ipPerMinute);
+  // Twilio posts forms only: anything else is refused (415) before its signature is looked at.
+  app.removeAllContentTypeParsers();
   await app.register(formBody);
 
-  app.post('/voice/twilio/incoming', { schema: { hide: true } }, async (request, reply) => {
-    const form = verifiedTwilioForm(request, options.authToken, options.publicUrl);
-    const callSid = form.CallSid ?? '';
-    if (!/^[A-Za-z0-9]{1,64}$/.test(callSid)) return reply.code(400).send({ error: 'missing CallSid' });
-    const origin = options.publicUrl ?? `${request.protocol}://${request.host}`;
-    const response = new twilio.twiml.VoiceResponse();
-    if (atCapacity(options.services, 'twilio')) {
-      // The caller is not turned away but waits for an agent (Twilio's own TTS).
-      response.say({ language: 'zh-CN' }, voicePrompts('zh-CN').busy);
-      response.enqueue(options.services.settings.agentQueue);
+  app.post(
+    '/voice/twilio/incoming',
+    { schema: { hide: true }, bodyLimit: VOICE_FORM_BODY_LIMIT },
+    async (request, reply) => {
+      const form = verifiedTwilioForm(request, options.authToken, options.publicUrl);
+      // A repeated parameter arrives as a list, which is no call id.
+      const callSid = typeof form.CallSid === 'string' ? form.CallSid : '';
+      if (!/^[A-Za-z0-9]{1,64}$/.test(callSid)) throw new AppError('E_VALIDATION', 'CallSid is required');
+      const origin = options.publicUrl ?? `${request.protocol}://${request.host}`;
+      const response = new twilio.twiml.VoiceResponse();
+      if (atCapacity(options.services, 'twilio')) {
+        // The caller is not turned away but waits for an agent (Twilio's own TTS).
+        response.say({ language: 'zh-CN' }, voicePrompts('zh-CN').busy);
+        response.enqueue(options.services.settings.agentQueue);
+        reply.type('text/xml');
+        return response.toString();
+      }
+      const stream = response.connect().stream({ url: `${origin.replace(/^http/, 'ws')}/voice/twilio/stream` });
+      stream.parameter({ name: 'token', value: streamToken(options.streamSecret, callSid) });
+      const caller = callerNumber(form.From);
+      if (caller) stream.parameter({ name: 'caller', value: caller });
       reply.type('text/xml');
       return response.toString();
-    }
-    const stream = response.connect().stream({ url: `${origin.replace(/^http/, 'ws')}/voice/twilio/stream` });
-    stream.parameter({ name: 'token', value: streamToken(options.streamSecret, callSid) });
-    const caller = callerNumber(form.From);
-    if (caller) stream.parameter({ name: 'caller', value: caller });
-    reply.type('text/xml');
-    return response.toString();
-  });
+    },
+  );
 
   app.get('/voice/twilio/stream', { websocket: true, schema: { hide: true } }, (socket) => {
     handleStream(socket, options);

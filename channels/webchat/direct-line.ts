@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import type { ConversationBroker } from '../../assistant/broker.js';
 import type { Activity } from '../../core/activity.js';
 import { AppError } from '../../core/errors.js';
+import { limitPerClientAddress, storableJson } from '../inbound-guards.js';
 import { DirectLineAuth, type Caller } from './auth.js';
 import type { DirectLineTokens } from './tokens.js';
 import {
@@ -29,7 +30,17 @@ export interface DirectLineOptions {
   publicUrl?: string;
   /** Activities one conversation may post per minute (429 beyond). */
   messagesPerMinute: number;
+  /** Requests one client address may make per minute to these routes, streams included (429 beyond). */
+  ipPerMinute: number;
 }
+
+/**
+ * Body limits. Starting a conversation or a token takes a user id, name and locale: 4 KB. An activity
+ * takes at most 8,000 characters of text (48 KB when a client writes Chinese as \u escapes) with
+ * attachments' metadata, entities and channelData beside it (files go to /upload, never inline): 64 KB.
+ */
+export const SMALL_BODY_LIMIT = 4 * 1024;
+export const ACTIVITY_BODY_LIMIT = 64 * 1024;
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 413: ErrorBody };
 const tags = ['Direct Line 3.0'];
@@ -54,11 +65,12 @@ export async function openWebChatConversation(
   tokens: DirectLineTokens,
   input: { user?: { id?: string; name?: string }; locale?: string } = {},
 ): Promise<OpenedConversation> {
-  const userId = input.user?.id ?? newUserId();
+  const { user, locale } = storableJson(input) as typeof input;
+  const userId = user?.id ?? newUserId();
   const conversation = await broker.startConversation({
     channelId: WEBCHAT_CHANNEL,
-    user: { id: userId, name: input.user?.name },
-    locale: input.locale,
+    user: { id: userId, name: user?.name },
+    locale,
   });
   return { conversationId: conversation.id, userId, ...tokens.issue(conversation.id, userId) };
 }
@@ -70,6 +82,7 @@ export async function openWebChatConversation(
  */
 export const directLineRoutes: FastifyPluginAsyncTypebox<DirectLineOptions> = async (app, options) => {
   const { broker, auth } = options;
+  limitPerClientAddress(app, 'directline', options.ipPerMinute);
 
   const streamUrl = (request: FastifyRequest, conversationId: string, token: string, watermark?: string) => {
     const base = options.publicUrl ?? `${request.protocol}://${request.host}`;
@@ -116,6 +129,7 @@ export const directLineRoutes: FastifyPluginAsyncTypebox<DirectLineOptions> = as
         response: { 200: TokenResponse, ...errors },
       },
       preValidation: emptyBodyIsEmptyObject,
+      bodyLimit: SMALL_BODY_LIMIT,
     },
     async (request) => {
       auth.requireSecret(auth.authenticate(request));
@@ -126,7 +140,10 @@ export const directLineRoutes: FastifyPluginAsyncTypebox<DirectLineOptions> = as
 
   app.post(
     '/tokens/refresh',
-    { schema: { tags, summary: 'Refresh a token before it expires', response: { 200: TokenResponse, ...errors } } },
+    {
+      schema: { tags, summary: 'Refresh a token before it expires', response: { 200: TokenResponse, ...errors } },
+      bodyLimit: SMALL_BODY_LIMIT,
+    },
     async (request) => {
       const caller = auth.authenticate(request);
       if (caller.kind !== 'token') throw new AppError('E_BAD_REQUEST', 'Only a token can be refreshed.');
@@ -146,6 +163,7 @@ export const directLineRoutes: FastifyPluginAsyncTypebox<DirectLineOptions> = as
         response: { 200: Conversation, 201: Conversation, ...errors },
       },
       preValidation: emptyBodyIsEmptyObject,
+      bodyLimit: SMALL_BODY_LIMIT,
     },
     async (request, reply) => {
       const caller = auth.authenticate(request);
@@ -208,6 +226,7 @@ export const directLineRoutes: FastifyPluginAsyncTypebox<DirectLineOptions> = as
         body: InboundActivity,
         response: { 200: ResourceResponse, ...errors, 429: ErrorBody },
       },
+      bodyLimit: ACTIVITY_BODY_LIMIT,
       // Per conversation, before the body is read: a flood costs neither parsing nor storage.
       config: {
         rateLimit: {
@@ -223,7 +242,8 @@ export const directLineRoutes: FastifyPluginAsyncTypebox<DirectLineOptions> = as
       // No lookup first: storing the activity answers 404 itself for an unknown conversation.
       auth.authorizeConversation(caller, request.params.conversationId);
       const conversation = { id: request.params.conversationId };
-      const body = request.body;
+      // What the database cannot store (NUL, lone surrogates) is replaced; absurd nesting is refused.
+      const body = storableJson(request.body) as InboundActivity;
       // The sender is whoever the token names; a secret holder must say who is speaking.
       const fromId = caller.kind === 'token' ? caller.claims.userId : body.from?.id;
       if (!fromId) throw new AppError('E_VALIDATION', 'from.id is required when posting with the secret.');

@@ -2,7 +2,8 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ConversationBroker } from '../../assistant/broker.js';
 import type { DirectLineTokens } from './tokens.js';
-import { emptyBodyIsEmptyObject, openWebChatConversation } from './direct-line.js';
+import { limitPerClientAddress } from '../inbound-guards.js';
+import { emptyBodyIsEmptyObject, openWebChatConversation, SMALL_BODY_LIMIT } from './direct-line.js';
 import { ErrorBody } from './schemas.js';
 
 export interface GuestTokenOptions {
@@ -10,6 +11,8 @@ export interface GuestTokenOptions {
   tokens: DirectLineTokens;
   /** Sessions one client address may open per minute (429 beyond). */
   perMinute: number;
+  /** Requests one client address may make per minute to this route, whatever they ask (429 beyond). */
+  ipPerMinute: number;
 }
 
 const GuestSession = Type.Object({
@@ -25,8 +28,9 @@ const GuestSession = Type.Object({
  */
 export const guestTokenRoute: FastifyPluginAsyncTypebox<GuestTokenOptions> = async (
   app,
-  { broker, tokens, perMinute },
+  { broker, tokens, perMinute, ipPerMinute },
 ) => {
+  limitPerClientAddress(app, 'webchat-token', ipPerMinute);
   app.post(
     '/webchat/token',
     {
@@ -39,6 +43,8 @@ export const guestTokenRoute: FastifyPluginAsyncTypebox<GuestTokenOptions> = asy
       // Each call creates a conversation: limit per client address.
       config: { rateLimit: { max: perMinute, timeWindow: 60_000, hook: 'onRequest' } },
       preValidation: emptyBodyIsEmptyObject,
+      // A locale at most: 4 KB.
+      bodyLimit: SMALL_BODY_LIMIT,
     },
     async (request) => {
       // Never a caller-chosen user id: a guest is always a new anonymous user.

@@ -20,6 +20,7 @@ import type { SharedToken } from '../../core/shared-token.js';
 import { retryableStatus, SendError, type ChannelSender, type OutboundDelivery } from '../delivery.js';
 import type { WechatMediaFetcher } from './media.js';
 import { TOKEN_REJECTED } from './api-errors.js';
+import { keyedLimit, limitPerClientAddress, storableText } from '../inbound-guards.js';
 
 export const WECHAT_CHANNEL = 'wechat';
 
@@ -54,8 +55,17 @@ export function parseWechatXml(body: string): WechatXml {
     throw new AppError('E_BAD_REQUEST', `Malformed XML: ${(error as Error).message}`);
   }
   const xml = (parsed as { xml?: unknown }).xml;
-  if (!xml || typeof xml !== 'object') throw new AppError('E_BAD_REQUEST', 'Expected an <xml> document');
-  return Object.fromEntries(Object.entries(xml).map(([k, v]) => [k, v === undefined ? undefined : String(v)]));
+  if (!xml || typeof xml !== 'object' || Array.isArray(xml)) {
+    throw new AppError('E_BAD_REQUEST', 'Expected one <xml> document');
+  }
+  // WeChat's fields are flat text: a repeated field (a list) or one with elements inside (an object) is
+  // no message of WeChat's, and would read as "a,b" or "[object Object]".
+  return Object.fromEntries(
+    Object.entries(xml).map(([k, v]) => {
+      if (v !== undefined && typeof v !== 'string') throw new AppError('E_BAD_REQUEST', `<${k}> must be text, once`);
+      return [k, v === undefined ? undefined : storableText(v)];
+    }),
+  );
 }
 
 const cdata = (text: string) => `<![CDATA[${text.replaceAll(']]>', ']]]]><![CDATA[>')}]]>`;
@@ -165,7 +175,17 @@ export interface WechatRoutesOptions {
   delivery: OutboundDelivery;
   /** Fetches images and voice into the media store for agents. */
   media: WechatMediaFetcher;
+  /** Messages one WeChat user (openid) may send per minute (429 beyond; see the POST route). */
+  messagesPerMinute: number;
+  /** Requests one client address may make per minute to these routes (429 beyond). */
+  ipPerMinute: number;
 }
+
+/**
+ * Body limit of the message push. A text message takes at most 2,048 bytes of content; in safe mode the
+ * whole message is AES-encrypted and base64-encoded (4/3) inside an envelope. 64 KB leaves ample room.
+ */
+export const WECHAT_BODY_LIMIT = 64 * 1024;
 
 interface SignedQuery {
   signature?: string;
@@ -179,6 +199,10 @@ interface SignedQuery {
 
 export const wechatRoutes: FastifyPluginAsync<WechatRoutesOptions> = async (app, options) => {
   const { settings, broker, delivery, optOuts } = options;
+  limitPerClientAddress(app, 'wechat', options.ipPerMinute);
+  const perCitizen = keyedLimit(app, options.messagesPerMinute);
+  // WeChat posts XML only: anything else is refused (415) before it is read.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser(['text/xml', 'application/xml'], { parseAs: 'string' }, (_request, body, done) =>
     done(null, body),
   );
@@ -192,7 +216,7 @@ export const wechatRoutes: FastifyPluginAsync<WechatRoutesOptions> = async (app,
   app.get('/wechat', { schema: { hide: true } }, async (request, reply) => {
     const query = request.query as SignedQuery;
     if (!signedPlain(query)) throw new AppError('E_FORBIDDEN', 'Invalid WeChat signature');
-    return reply.type('text/plain').send(query.echostr ?? '');
+    return reply.type('text/plain').send(typeof query.echostr === 'string' ? query.echostr : '');
   });
 
   /** The message, verified and (in safe mode) decrypted, and how to wrap the reply. */
@@ -229,7 +253,7 @@ export const wechatRoutes: FastifyPluginAsync<WechatRoutesOptions> = async (app,
     return { message: parseWechatXml(body), wrap: (xml) => xml };
   }
 
-  app.post('/wechat', { schema: { hide: true } }, async (request, reply) => {
+  app.post('/wechat', { schema: { hide: true }, bodyLimit: WECHAT_BODY_LIMIT }, async (request, reply) => {
     const { message, wrap } = open(request);
     const openId = message.FromUserName;
     const account = message.ToUserName ?? '';
@@ -248,6 +272,11 @@ export const wechatRoutes: FastifyPluginAsync<WechatRoutesOptions> = async (app,
     }
     const activity = inboundActivity(message, openId, account, options.media.transcribes);
     if (!activity) return nothing();
+    // Over the per-citizen limit the message is refused before it is stored (429, not acknowledged). WeChat
+    // retries a push that failed three times and then shows the user "该公众号暂时无法提供服务，请稍后再试",
+    // which is the right thing to tell someone sending more than a message a second; nothing is lost that
+    // was acknowledged, and the assistant does not run for a flood.
+    await perCitizen(request, reply, `citizen:wechat:${openId}`);
     const {
       activity: stored,
       duplicate,
