@@ -40,6 +40,16 @@ describe('loadConfig', () => {
     expect(checked).toBeGreaterThanOrEqual(4);
   });
 
+  it('believes X-Forwarded-For only from the proxies it is told of', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ PUBLIC_URL: 'https://12345.example.gov.cn' }).trustProxy).toBe(
+      'loopback,linklocal,uniquelocal',
+    );
+    expect(loadConfig({ PUBLIC_URL: 'https://a.example', TRUST_PROXY: '10.0.0.0/8, 192.168.1.7' }).trustProxy).toBe(
+      '10.0.0.0/8, 192.168.1.7',
+    );
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ DATABASE_URL: '', PORT: '' }).port).toBe(3000);
   });
@@ -53,6 +63,7 @@ describe('loadConfig', () => {
     ['LOG_LEVEL', 'loud'],
     ['MINSHENG_TOKEN_SECRET', 'short'],
     ['MINSHENG_SEED_DEMO', 'maybe'],
+    ['TRUST_PROXY', 'true'],
   ])('stops with a message naming %s for the bad value %j', (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(`^Invalid configuration: ${variable}: `));

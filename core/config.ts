@@ -41,6 +41,17 @@ const schema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   PORT: port.default(3000),
   PUBLIC_URL: url(['http:', 'https:']).optional(),
+  /**
+   * Which proxies' X-Forwarded-For is believed (Fastify's trustProxy: addresses, CIDR ranges or proxy-addr's
+   * names, comma-separated). Default with PUBLIC_URL: private and loopback addresses only.
+   */
+  TRUST_PROXY: z
+    .string()
+    .regex(
+      /^([0-9A-Fa-f.:/]+|loopback|linklocal|uniquelocal)(\s*,\s*([0-9A-Fa-f.:/]+|loopback|linklocal|uniquelocal))*$/,
+      'must be addresses, CIDR ranges, loopback, linklocal or uniquelocal, comma-separated',
+    )
+    .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   MINSHENG_DATA_DIR: z.string().min(1).default('./data'),
@@ -172,6 +183,8 @@ export interface Config {
   host: string;
   port: number;
   publicUrl?: string;
+  /** Fastify's trustProxy: false, or the proxies' addresses and ranges. */
+  trustProxy: false | string;
   logLevel: z.output<typeof schema>['LOG_LEVEL'];
   databaseUrl?: string;
   dataDir: string;
@@ -298,6 +311,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: e.HOST,
     port: e.PORT,
     publicUrl: e.PUBLIC_URL && trimSlash(e.PUBLIC_URL),
+    trustProxy: e.TRUST_PROXY ?? (e.PUBLIC_URL ? 'loopback,linklocal,uniquelocal' : false),
     logLevel: e.LOG_LEVEL,
     databaseUrl: e.DATABASE_URL,
     dataDir: e.MINSHENG_DATA_DIR,
