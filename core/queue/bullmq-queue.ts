@@ -20,6 +20,17 @@ const KEEP_COMPLETED = { count: 1000, age: 24 * 3600 };
 const KEEP_FAILED = { count: 5000, age: 14 * 24 * 3600 };
 
 /**
+ * A worker that dies (SIGKILL, out of memory, a lost node) leaves its running jobs locked; another worker
+ * takes them back once the lock has expired and its stalled-job check runs. BullMQ's defaults (30 s and
+ * 30 s) would leave a citizen's message unanswered for up to a minute, and the recovery sweep cannot queue
+ * it again while the dead job holds its dedupe key. The lock is renewed every LOCK_MS / 2 while the worker
+ * lives, so only an event loop blocked for LOCK_MS looks like a death (the job then runs again, as after
+ * any crash: turns commit optimistically, deliveries carry the provider's idempotency key).
+ */
+const LOCK_MS = 10_000;
+const STALLED_CHECK_MS = 5_000;
+
+/**
  * The job queue on Redis with BullMQ. One BullMQ `Queue` per queue name (created on first send, cached)
  * shares one producer connection; each `work()` starts a BullMQ `Worker`, which opens its own connections
  * (duplicated from a template with `maxRetriesPerRequest: null`, as BullMQ requires for blocking reads).
@@ -80,6 +91,8 @@ export class BullMqQueue implements JobQueue {
       connection: this.workerConnection,
       prefix: this.prefix,
       concurrency: Math.max(1, options.concurrency ?? 1),
+      lockDuration: LOCK_MS,
+      stalledInterval: STALLED_CHECK_MS,
     });
     worker.on('error', (error) => log.error({ err: error }, 'queue worker error'));
     worker.on('failed', (job, error) => {
