@@ -7,13 +7,12 @@ import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { StaffAccounts } from '../core/accounts.js';
 import { SYSTEM_ACTOR } from '../core/audit.js';
 import { openDatabase } from '../core/db/database.js';
 import { createLogger } from '../core/logger.js';
-import { Citizen, DeskClient, type SeenActivity } from './support/desk-client.js';
-import { eventually, TEST_DIRECTLINE_SECRET } from './support/gateway.js';
+import { Citizen, DeskClient } from './support/desk-client.js';
+import { TEST_DIRECTLINE_SECRET } from './support/gateway.js';
 import { freePort, spawnGateway, stopGracefully, type GatewayProcess } from './support/process.js';
 import {
   createTestDatabase,
@@ -72,15 +71,7 @@ describe.skipIf(skip)('handoff across two gateway instances (PostgreSQL + Redis)
 
     // The citizen talks to instance A only, and follows the conversation on A's Direct Line stream.
     const citizen = await Citizen.open(a.url);
-    const streamed: SeenActivity[] = [];
-    const conversation = await fetch(`${a.url}/v3/directline/conversations/${citizen.conversationId}`, {
-      headers: { authorization: `Bearer ${citizen.bearer}` },
-    });
-    const socket = new WebSocket(((await conversation.json()) as { streamUrl: string }).streamUrl);
-    socket.on('message', (data) => {
-      if (String(data)) streamed.push(...(JSON.parse(String(data)) as { activities: SeenActivity[] }).activities);
-    });
-    await new Promise((resolve) => socket.once('open', resolve));
+    const stream = await citizen.stream();
     await citizen.say('我要找人工客服');
 
     const offer = await agent.next((m) => m.type === 'offer', 30_000);
@@ -95,17 +86,13 @@ describe.skipIf(skip)('handoff across two gateway instances (PostgreSQL + Redis)
     // Agent on B -> citizen's stream on A, and the agent's typing too.
     await agent.ok('POST', `/handoffs/${handoff.id}/typing`, {});
     await agent.ok('POST', `/handoffs/${handoff.id}/messages`, { text: '收到，我马上为您登记。' });
-    const reply = await eventually(
-      () => streamed.find((s) => s.text === '收到，我马上为您登记。'),
-      15_000,
-      'the reply',
-    );
+    const reply = await stream.next((s) => s.text === '收到，我马上为您登记。', 15_000);
     expect(reply.from).toMatchObject({ role: 'agent', name: '王坐席' });
-    expect(streamed.some((s) => s.type === 'typing' && s.from.role === 'agent')).toBe(true);
+    expect(stream.activities.some((s) => s.type === 'typing' && s.from.role === 'agent')).toBe(true);
     // Nothing twice on the stream, though both instances heard of it.
-    const ids = streamed.filter((s) => s.type === 'message').map((s) => s.id);
+    const ids = stream.activities.filter((s) => s.type === 'message').map((s) => s.id);
     expect(new Set(ids).size).toBe(ids.length);
-    socket.close();
+    stream.close();
     agent.close();
   }, 90_000);
 });

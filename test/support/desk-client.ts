@@ -33,6 +33,21 @@ export class Citizen {
     return this.token;
   }
 
+  /** The same conversation and token through another gateway instance (behind a load balancer any may answer). */
+  at(baseUrl: string): Citizen {
+    return new Citizen(baseUrl, this.conversationId, this.token);
+  }
+
+  /** The conversation's Direct Line stream on this instance, resuming after `watermark` (a reconnect). */
+  async stream(watermark?: string): Promise<CitizenStream> {
+    const query = watermark === undefined ? '' : `?watermark=${watermark}`;
+    const res = await fetch(`${this.baseUrl}/v3/directline/conversations/${this.conversationId}${query}`, {
+      headers: { authorization: `Bearer ${this.token}` },
+    });
+    if (res.status !== 200) throw new Error(`reconnecting answered ${res.status}`);
+    return CitizenStream.open(((await res.json()) as { streamUrl: string }).streamUrl);
+  }
+
   async say(text: string, type = 'message'): Promise<string> {
     const res = await fetch(`${this.baseUrl}/v3/directline/conversations/${this.conversationId}/activities`, {
       method: 'POST',
@@ -48,6 +63,49 @@ export class Citizen {
       headers: { authorization: `Bearer ${this.token}` },
     });
     return ((await res.json()) as { activities: SeenActivity[] }).activities;
+  }
+}
+
+/** A Direct Line WebSocket stream as botframework-directlinejs reads it: every activity and the last watermark. */
+export class CitizenStream {
+  readonly activities: SeenActivity[] = [];
+  /** The watermark of the last frame that carried one (typing frames carry none). */
+  watermark?: string;
+
+  private constructor(private readonly socket: WebSocket) {
+    socket.on('message', (data) => {
+      if (!String(data)) return;
+      const frame = JSON.parse(String(data)) as { activities: SeenActivity[]; watermark?: string };
+      this.activities.push(...frame.activities);
+      if (frame.watermark !== undefined) this.watermark = frame.watermark;
+    });
+  }
+
+  static async open(streamUrl: string): Promise<CitizenStream> {
+    const socket = new WebSocket(streamUrl);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
+    });
+    return new CitizenStream(socket);
+  }
+
+  /** The first activity matching `match`, waiting for it up to `timeoutMs`. */
+  async next(match: (a: SeenActivity) => boolean, timeoutMs = 10_000): Promise<SeenActivity> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.activities.find(match);
+      if (found) return found;
+      if (Date.now() > deadline) {
+        const seen = this.activities.map((a) => `${a.from.role}: ${a.text ?? a.type}`).join(' | ');
+        throw new Error(`no streamed activity matched in ${timeoutMs} ms; got ${seen}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
+  close(): void {
+    this.socket.close();
   }
 }
 

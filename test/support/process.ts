@@ -21,8 +21,15 @@ export interface GatewayProcess {
   output(): string;
 }
 
-/** Runs `api/main.ts` in its own Node process (one process: `node --import tsx`, so a kill hits the gateway). */
-export async function spawnGateway(env: Record<string, string>, port: number): Promise<GatewayProcess> {
+/**
+ * Runs `api/main.ts` in its own Node process (one process: `node --import tsx`, so a kill hits the gateway).
+ * Fails when it is not ready within `readyTimeoutMs`.
+ */
+export async function spawnGateway(
+  env: Record<string, string>,
+  port: number,
+  readyTimeoutMs = 30_000,
+): Promise<GatewayProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'api/main.ts'], {
     cwd: ROOT,
     env: {
@@ -39,7 +46,7 @@ export async function spawnGateway(env: Record<string, string>, port: number): P
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}:\n${output}`);
     const ready = await fetch(`${url}/readyz`).then(
@@ -47,7 +54,11 @@ export async function spawnGateway(env: Record<string, string>, port: number): P
       () => false,
     );
     if (ready) return { child, url, output: () => output };
-    if (Date.now() > deadline) throw new Error(`gateway did not become ready:\n${output}`);
+    if (Date.now() > deadline) {
+      // A gateway that never became ready must not outlive the test that started it.
+      child.kill('SIGKILL');
+      throw new Error(`gateway did not become ready in ${readyTimeoutMs} ms:\n${output}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
 }
