@@ -2,6 +2,7 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 import type { FastifyRequest, preValidationAsyncHookHandler } from 'fastify';
 import type { ConversationBroker } from '../assistant/broker.js';
 import { draftOf } from '../assistant/intake.js';
+import { storableText } from '../channels/inbound-guards.js';
 import type { StaffSession } from '../core/accounts.js';
 import { AppError } from '../core/errors.js';
 import type { KnowledgeLookup } from '../assistant/turn.js';
@@ -164,7 +165,7 @@ export const deskRoutes: FastifyPluginAsyncTypebox<DeskRoutesOptions> = async (a
       preValidation: desk,
     },
     async (request) => {
-      const stored = await handoffs.message(staffOf(request), request.params.id, request.body.text);
+      const stored = await handoffs.message(staffOf(request), request.params.id, storableText(request.body.text));
       return { id: stored.id };
     },
   );
@@ -206,7 +207,7 @@ export const deskRoutes: FastifyPluginAsyncTypebox<DeskRoutesOptions> = async (a
       schema: { tags, summary: 'A private note to the agent consulted (or consulting)', params: Id, body: Text },
       preValidation: desk,
     },
-    async (request) => transfers.note(staffOf(request), request.params.id, request.body.text),
+    async (request) => transfers.note(staffOf(request), request.params.id, storableText(request.body.text)),
   );
 
   app.post(
@@ -250,7 +251,13 @@ export const deskRoutes: FastifyPluginAsyncTypebox<DeskRoutesOptions> = async (a
       schema: { tags, summary: 'End the human service with a disposition', params: Id, body: Close },
       preValidation: desk,
     },
-    async (request) => handoffs.close(staffOf(request), request.params.id, request.body.disposition, request.body.note),
+    async (request) =>
+      handoffs.close(
+        staffOf(request),
+        request.params.id,
+        request.body.disposition,
+        request.body.note === undefined ? undefined : storableText(request.body.note),
+      ),
   );
 
   app.post(

@@ -97,6 +97,8 @@ describe('handoff and the agent desk', () => {
     bob.send({ type: 'watch', conversationId: citizen.conversationId, after: 0 });
     await bob.activity(citizen.conversationId, '转人工');
     await bob.ok('POST', `/handoffs/${handoff.id}/messages`, { text: '您好，我是坐席小王，请讲。' });
+    // A NUL pasted into the composer (PostgreSQL text cannot hold one) is replaced, not a 500.
+    await bob.ok('POST', `/handoffs/${handoff.id}/messages`, { text: '请稍等\u0000' });
     await citizen.say('我的公积金账户被冻结了');
     await bob.activity(citizen.conversationId, '我的公积金账户被冻结了');
     await citizen.say('', 'typing');

@@ -9,6 +9,7 @@ import type { ConversationBroker } from '../../assistant/broker.js';
 import type { StoredActivity } from '../../core/activity.js';
 import type { Logger } from '../../core/logger.js';
 import { SendError, type ChannelSender } from '../delivery.js';
+import { storableText } from '../inbound-guards.js';
 
 export const WECHATY_CHANNEL = 'wechaty';
 
@@ -31,7 +32,7 @@ export class WechatyChannel {
   private async receive(message: Message): Promise<void> {
     if (message.self() || message.room()) return;
     const talker = message.talker();
-    const text = message.type() === this.bot.Message.Type.Text ? message.text().trim() : '';
+    const text = message.type() === this.bot.Message.Type.Text ? storableText(message.text().trim()) : '';
     await this.broker.receiveFromCitizen({
       channelId: WECHATY_CHANNEL,
       user: { id: `wechaty:${talker.id}`, name: talker.name() },
