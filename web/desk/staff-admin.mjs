@@ -100,20 +100,11 @@ export function renderStaffAdmin({ me, toast }) {
   let loading = null;
   let again = false;
 
-  async function unlock(account) {
+  /** A one-click change to an account (enable, unlock), told in a toast; the list shows it after. */
+  async function change(account, changes, done) {
     try {
-      await api.updateStaff(account.username, { unlock: true });
-      toast(t('staff.unlocked', { name: nameOf(account) }));
-    } catch (e) {
-      toast(describeError(e));
-    }
-    refresh();
-  }
-
-  async function enable(account) {
-    try {
-      await api.updateStaff(account.username, { disabled: false });
-      toast(t('staff.enabled', { name: nameOf(account) }));
+      await api.updateStaff(account.username, changes);
+      toast(t(done, { name: nameOf(account) }));
     } catch (e) {
       toast(describeError(e));
     }
@@ -136,10 +127,26 @@ export function renderStaffAdmin({ me, toast }) {
         t('staff.rolesButton'),
       ),
       account.lockedUntil
-        ? h('button', { type: 'button', class: 'secondary small', onclick: () => unlock(account) }, t('staff.unlock'))
+        ? h(
+            'button',
+            {
+              type: 'button',
+              class: 'secondary small',
+              onclick: () => change(account, { unlock: true }, 'staff.unlocked'),
+            },
+            t('staff.unlock'),
+          )
         : null,
       account.disabled
-        ? h('button', { type: 'button', class: 'secondary small', onclick: () => enable(account) }, t('staff.enable'))
+        ? h(
+            'button',
+            {
+              type: 'button',
+              class: 'secondary small',
+              onclick: () => change(account, { disabled: false }, 'staff.enabled'),
+            },
+            t('staff.enable'),
+          )
         : h(
             'button',
             {
