@@ -247,6 +247,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       queues: config.handoff.queues,
     });
     await app.register(webPages);
+    // The push channels' webhooks: per citizen (sender) and per client address.
+    const citizenLimits = {
+      messagesPerMinute: config.rateLimits.messagesPerMinute,
+      ipPerMinute: config.rateLimits.ipPerMinute,
+    };
     if (deps.voice) {
       await app.register(twilioVoiceRoutes, {
         ...deps.voice,
@@ -258,16 +263,14 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       await app.register(wechatRoutes, {
         broker: deps.broker,
         ...deps.wechat,
-        messagesPerMinute: config.rateLimits.messagesPerMinute,
-        ipPerMinute: config.rateLimits.ipPerMinute,
+        ...citizenLimits,
       });
     }
     if (deps.smsGateway) {
       await app.register(jsonGatewayRoutes, {
         broker: deps.broker,
         ...deps.smsGateway,
-        messagesPerMinute: config.rateLimits.messagesPerMinute,
-        ipPerMinute: config.rateLimits.ipPerMinute,
+        ...citizenLimits,
       });
     }
     if (deps.sms) {
@@ -275,8 +278,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         broker: deps.broker,
         publicUrl: config.publicUrl,
         ...deps.sms,
-        messagesPerMinute: config.rateLimits.messagesPerMinute,
-        ipPerMinute: config.rateLimits.ipPerMinute,
+        ...citizenLimits,
       });
     }
   }

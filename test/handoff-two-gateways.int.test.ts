@@ -11,7 +11,7 @@ import { StaffAccounts } from '../core/accounts.js';
 import { SYSTEM_ACTOR } from '../core/audit.js';
 import { openDatabase } from '../core/db/database.js';
 import { createLogger } from '../core/logger.js';
-import { Citizen, DeskClient } from './support/desk-client.js';
+import { relayAcrossInstances } from './support/desk-client.js';
 import { TEST_DIRECTLINE_SECRET } from './support/gateway.js';
 import { freePort, spawnGateway, stopGracefully, type GatewayProcess } from './support/process.js';
 import {
@@ -66,27 +66,11 @@ describe.skipIf(skip)('handoff across two gateway instances (PostgreSQL + Redis)
   });
 
   it('offers a handoff raised on one instance to an agent on the other, and relays both ways', async () => {
-    const agent = await (await DeskClient.signIn(b.url, 'wang')).connect();
-    await agent.ok('PUT', '/presence', { presence: 'available' });
-
-    // The citizen talks to instance A only, and follows the conversation on A's Direct Line stream.
-    const citizen = await Citizen.open(a.url);
-    const stream = await citizen.stream();
-    await citizen.say('我要找人工客服');
-
-    const offer = await agent.next((m) => m.type === 'offer', 30_000);
-    const handoff = offer.handoff as { id: string; conversationId: string };
-    expect(handoff.conversationId).toBe(citizen.conversationId);
-    await agent.ok('POST', `/handoffs/${handoff.id}/accept`, {});
-    agent.send({ type: 'watch', conversationId: citizen.conversationId, after: 0 });
-
-    // Citizen on A -> agent on B.
-    await citizen.say('小区门口的路灯坏了一个星期了');
-    await agent.activity(citizen.conversationId, '小区门口的路灯坏了一个星期了');
-    // Agent on B -> citizen's stream on A, and the agent's typing too.
-    await agent.ok('POST', `/handoffs/${handoff.id}/typing`, {});
-    await agent.ok('POST', `/handoffs/${handoff.id}/messages`, { text: '收到，我马上为您登记。' });
-    const reply = await stream.next((s) => s.text === '收到，我马上为您登记。', 15_000);
+    // The citizen talks to instance A only and follows on A's stream; the agent's desk is on B.
+    const { stream, agent, reply } = await relayAcrossInstances(a.url, b.url, 'wang', {
+      citizen: '小区门口的路灯坏了一个星期了',
+      agent: '收到，我马上为您登记。',
+    });
     expect(reply.from).toMatchObject({ role: 'agent', name: '王坐席' });
     expect(stream.activities.some((s) => s.type === 'typing' && s.from.role === 'agent')).toBe(true);
     // Nothing twice on the stream, though both instances heard of it.

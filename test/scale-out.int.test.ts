@@ -16,7 +16,7 @@ import { seqOfActivityId } from '../core/activity.js';
 import { SYSTEM_ACTOR } from '../core/audit.js';
 import { openDatabase } from '../core/db/database.js';
 import { createLogger } from '../core/logger.js';
-import { Citizen, DeskClient, type SeenActivity } from './support/desk-client.js';
+import { Citizen, relayAcrossInstances, type SeenActivity } from './support/desk-client.js';
 import { eventually, TEST_DIRECTLINE_SECRET } from './support/gateway.js';
 import { freePort, killHard, spawnGateway, stopGracefully, type GatewayProcess } from './support/process.js';
 import {
@@ -204,26 +204,14 @@ describe.skipIf(skip)('two API instances and two workers on one PostgreSQL and R
   }, 60_000);
 
   it('offers a handoff raised in a worker turn to an agent on B, and relays between A and B', async () => {
-    const agent = await (await DeskClient.signIn(apiB.url, 'li')).connect();
-    await agent.ok('PUT', '/presence', { presence: 'available' });
-
-    const citizen = await Citizen.open(apiA.url);
-    const stream = await citizen.stream();
-    await citizen.say('我要找人工客服');
-    const offer = await agent.next((m) => m.type === 'offer', 20_000);
-    const handoff = offer.handoff as { id: string; conversationId: string };
-    expect(handoff.conversationId).toBe(citizen.conversationId);
-    await agent.ok('POST', `/handoffs/${handoff.id}/accept`, {});
-    agent.send({ type: 'watch', conversationId: citizen.conversationId, after: 0 });
-
-    await citizen.say('楼道里的灯坏了');
-    await agent.activity(citizen.conversationId, '楼道里的灯坏了', 10_000);
-    await agent.ok('POST', `/handoffs/${handoff.id}/messages`, { text: '好的，已为您记录。' });
-    const reply = await stream.next((a) => a.text === '好的，已为您记录。', 10_000);
+    const { stream, agent, reply } = await relayAcrossInstances(apiA.url, apiB.url, 'li', {
+      citizen: '楼道里的灯坏了',
+      agent: '好的，已为您记录。',
+    });
     expect(reply.from).toMatchObject({ role: 'agent', name: '李坐席' });
     const ids = stream.activities.filter((a) => a.type === 'message').map((a) => a.id);
     expect(new Set(ids).size).toBe(ids.length);
     stream.close();
     agent.close();
-  });
+  }, 120_000);
 });

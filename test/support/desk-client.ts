@@ -215,3 +215,33 @@ export class DeskClient {
     this.socket?.close();
   }
 }
+
+/**
+ * A handoff across instances: a citizen on `citizenUrl` asks for a person, the agent signed in on `deskUrl`
+ * takes the offer, the citizen's next message reaches the desk and the agent's answer (after typing) the
+ * citizen's Direct Line stream. Answers what a test may check further; the caller closes stream and agent.
+ */
+export async function relayAcrossInstances(
+  citizenUrl: string,
+  deskUrl: string,
+  username: string,
+  text: { citizen: string; agent: string },
+  offerTimeoutMs = 30_000,
+): Promise<{ citizen: Citizen; stream: CitizenStream; agent: DeskClient; reply: SeenActivity }> {
+  const agent = await (await DeskClient.signIn(deskUrl, username)).connect();
+  await agent.ok('PUT', '/presence', { presence: 'available' });
+  const citizen = await Citizen.open(citizenUrl);
+  const stream = await citizen.stream();
+  await citizen.say('我要找人工客服');
+  const offer = await agent.next((m) => m.type === 'offer', offerTimeoutMs);
+  const handoff = offer.handoff as { id: string; conversationId: string };
+  if (handoff.conversationId !== citizen.conversationId) throw new Error('the offer is for another conversation');
+  await agent.ok('POST', `/handoffs/${handoff.id}/accept`, {});
+  agent.send({ type: 'watch', conversationId: citizen.conversationId, after: 0 });
+  await citizen.say(text.citizen);
+  await agent.activity(citizen.conversationId, text.citizen, 15_000);
+  await agent.ok('POST', `/handoffs/${handoff.id}/typing`, {});
+  await agent.ok('POST', `/handoffs/${handoff.id}/messages`, { text: text.agent });
+  const reply = await stream.next((a) => a.text === text.agent, 15_000);
+  return { citizen, stream, agent, reply };
+}
