@@ -5,7 +5,7 @@
  * staff username; then every line is searched for the numbers and for anything else the masking would
  * still change.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import { Citizen, DeskClient } from './support/desk-client.js';
 import { eventually, startTestGateway, type TestGateway } from './support/gateway.js';
 import nock, { onlyLocalNetwork } from './support/nock.js';
 import { createStaff } from './support/staff.js';
+import { wechatSignature } from './support/wechat.js';
 
 const PHONE = '13812345678';
 const SMS_PHONE = '+8613912345678';
@@ -142,7 +143,7 @@ describe('personal numbers in the logs', () => {
     // WeChat: a number in the text (the reply goes by the customer-service API).
     const timestamp = String(Math.floor(Date.now() / 1000));
     const nonce = randomBytes(6).toString('hex');
-    const signature = createHash('sha1').update([WECHAT_TOKEN, timestamp, nonce].sort().join('')).digest('hex');
+    const signature = wechatSignature([WECHAT_TOKEN, timestamp, nonce]);
     const xml = `<xml><ToUserName><![CDATA[gh_12345]]></ToUserName><FromUserName><![CDATA[o-pii-citizen]]></FromUserName><CreateTime>${timestamp}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[我的手机号${WECHAT_PHONE}，医保卡丢了怎么办]]></Content><MsgId>${BigInt(`0x${randomBytes(7).toString('hex')}`)}</MsgId></xml>`;
     const wechat = await fetch(`${gw.url}/wechat?${new URLSearchParams({ timestamp, nonce, signature })}`, {
       method: 'POST',

@@ -12,8 +12,9 @@
  * Deterministic: FUZZ_SEED (default below) seeds every property; a failure prints the seed and the path
  * (fast-check's report), and FUZZ_SEED=<seed> FUZZ_RUNS=<n> reproduces it.
  */
-import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
+// The form parser @fastify/formbody uses: a signature must be over exactly what the gateway reads.
 import { parse as parseForm } from 'fast-querystring';
 import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +23,7 @@ import { FakeTranscriber } from '../channels/voice/fake-transcriber.js';
 import { startTestGateway, TEST_DIRECTLINE_SECRET, type TestGateway } from './support/gateway.js';
 import nock, { onlyLocalNetwork } from './support/nock.js';
 import { postgresUnavailable } from './support/services.js';
+import { sealWechat, wechatSignature } from './support/wechat.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 12345);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 40);
@@ -267,24 +269,8 @@ const unique = (prefix: string) => `${prefix}${Date.now().toString(36)}${(++coun
 // ---------------------------------------------------------------------------------------------------------
 // WeChat official account
 
-const sha1 = (parts: string[]) =>
-  createHash('sha1')
-    .update([...parts].sort().join(''))
-    .digest('hex');
-
-/** WeChat's safe mode as documented: AES-256-CBC, IV = key[0..16], PKCS#7 to 32, random + length + xml + appid. */
-function seal(plain: Buffer | string, appId = WECHAT.appId): string {
-  const key = Buffer.from(`${WECHAT.aesKey}=`, 'base64');
-  const body = Buffer.from(plain);
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(body.length);
-  const all = Buffer.concat([randomBytes(16), length, body, Buffer.from(appId)]);
-  const pad = 32 - (all.length % 32);
-  const cipher = createCipheriv('aes-256-cbc', key, key.subarray(0, 16)).setAutoPadding(false);
-  return Buffer.concat([cipher.update(Buffer.concat([all, Buffer.alloc(pad, pad)])), cipher.final()]).toString(
-    'base64',
-  );
-}
+const sha1 = wechatSignature;
+const seal = (plain: Buffer | string, appId = WECHAT.appId) => sealWechat(WECHAT.aesKey, appId, plain);
 
 const cdata = (value: string) => `<![CDATA[${value.replaceAll(']]>', ']]]]><![CDATA[>')}]]>`;
 

@@ -1,10 +1,11 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestGateway, type TestGateway } from '../../test/support/gateway.js';
 import nock, { onlyLocalNetwork } from '../../test/support/nock.js';
 import { createStaff, STAFF_PASSWORD } from '../../test/support/staff.js';
 import { DeskClient } from '../../test/support/desk-client.js';
+import { sealWechat, unsealWechat, wechatSignature } from '../../test/support/wechat.js';
 import { splitWechatText } from './official-account.js';
 
 /**
@@ -17,33 +18,9 @@ const APP_ID = 'wx0123456789abcdef';
 const AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
 const API = 'https://api.weixin.example.test';
 
-const sha1 = (parts: string[]) =>
-  createHash('sha1')
-    .update([...parts].sort().join(''))
-    .digest('hex');
-
-/** WeChat's safe mode, as documented: AES-256-CBC, IV = key[0..16], PKCS#7 to 32, random + length + xml + appid. */
-function seal(xml: string): string {
-  const key = Buffer.from(`${AES_KEY}=`, 'base64');
-  const body = Buffer.from(xml);
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(body.length);
-  const plain = Buffer.concat([randomBytes(16), length, body, Buffer.from(APP_ID)]);
-  const pad = 32 - (plain.length % 32);
-  const cipher = createCipheriv('aes-256-cbc', key, key.subarray(0, 16)).setAutoPadding(false);
-  return Buffer.concat([cipher.update(Buffer.concat([plain, Buffer.alloc(pad, pad)])), cipher.final()]).toString(
-    'base64',
-  );
-}
-
-function unseal(encrypted: string): { xml: string; appId: string } {
-  const key = Buffer.from(`${AES_KEY}=`, 'base64');
-  const decipher = createDecipheriv('aes-256-cbc', key, key.subarray(0, 16)).setAutoPadding(false);
-  const plain = Buffer.concat([decipher.update(Buffer.from(encrypted, 'base64')), decipher.final()]);
-  const unpadded = plain.subarray(0, plain.length - plain[plain.length - 1]!);
-  const length = unpadded.readUInt32BE(16);
-  return { xml: unpadded.subarray(20, 20 + length).toString(), appId: unpadded.subarray(20 + length).toString() };
-}
+const sha1 = wechatSignature;
+const seal = (xml: string) => sealWechat(AES_KEY, APP_ID, xml);
+const unseal = (encrypted: string) => unsealWechat(AES_KEY, encrypted);
 
 const parser = new XMLParser({ processEntities: false, parseTagValue: false });
 const parse = (xml: string) => (parser.parse(xml) as { xml: Record<string, string> }).xml;
