@@ -16,6 +16,21 @@ export const DELIVERY_QUEUE = 'channel-delivery';
 /** A pending reply this old without a send is assumed to have lost its job, and is queued again. */
 export const DELIVERY_RECOVERY_AGE_MS = 30_000;
 
+/**
+ * How long after a message was stored a reply to it may still be claimed for the channel's own response.
+ * WeChat drops a response that comes more than 5 s after it sent the message (and its retry is only
+ * acknowledged): a reply claimed later would be marked sent and never arrive. The margin covers the time
+ * between WeChat's send and the message being stored (a second under a burst, bench/faults.ts) and the
+ * response's way back. A later reply goes by the customer-service API instead.
+ */
+export const RESPONSE_CLAIM_WINDOW_MS = 4_000;
+
+/**
+ * How long the `sent` mark of a reply the provider accepted is retried (the database restarting): giving up
+ * fails the job, and its retry sends the reply a second time.
+ */
+const MARK_SENT_RETRY_MS = 30_000;
+
 export interface DeliveryJobData {
   activityId: string;
 }
@@ -62,6 +77,8 @@ export class OutboundDelivery {
       /** Attempts per reply before it is dead. */
       attempts: number;
       backoffMs: number;
+      /** Replies may be claimed for a channel's response this long after the message was stored. */
+      claimWindowMs?: number;
     },
   ) {
     this.senders = new Map(options.senders.map((s) => [s.channelId, s]));
@@ -94,9 +111,16 @@ export class OutboundDelivery {
     );
   }
 
-  /** Marks pending replies as sent in the channel's own response; returns the ids it could claim. */
-  claim(activityIds: string[]): Promise<string[]> {
-    return this.options.store.claimDeliveries(activityIds);
+  /**
+   * Marks pending replies as sent in the channel's own response; returns the ids it could claim. A reply to
+   * a message stored longer ago than the claim window is not claimed: the channel may no longer wait for
+   * the response, so the queued send delivers it. `respondBy` (epoch ms) is when the channel stops waiting,
+   * counted from the request's arrival; past it nothing is claimed.
+   */
+  async claim(activityIds: string[], respondBy?: number): Promise<string[]> {
+    if (respondBy !== undefined && Date.now() >= respondBy) return [];
+    const windowMs = this.options.claimWindowMs ?? RESPONSE_CLAIM_WINDOW_MS;
+    return this.options.store.claimDeliveries(activityIds, new Date(Date.now() - windowMs));
   }
 
   /** Gives claimed replies back to the queued sends. */
@@ -137,17 +161,9 @@ export class OutboundDelivery {
     const sender = this.senders.get(activity.channelId);
     if (!sender) throw new PermanentJobError(`no sender for channel ${activity.channelId}`);
     const log = logger.child({ activityId: activity.id, channel: activity.channelId, attempt: job.attempt });
+    let result: Awaited<ReturnType<ChannelSender['send']>>;
     try {
-      const result = await sender.send(activity);
-      if (result === 'suppressed') {
-        await store.markDelivery(activity.id, 'suppressed', { attempts: job.attempt });
-        log.info('reply not sent: the recipient opted out');
-      } else {
-        await store.markDelivery(activity.id, 'sent', {
-          attempts: job.attempt,
-          providerMessageId: result.providerMessageId,
-        });
-      }
+      result = await sender.send(activity);
     } catch (error) {
       const retryable = !(error instanceof SendError) || error.retryable;
       const last = !retryable || job.attempt >= job.maxAttempts;
@@ -158,6 +174,42 @@ export class OutboundDelivery {
       log.warn({ err: error, retryable }, last ? 'reply could not be delivered' : 'reply send failed; retrying');
       if (!retryable) throw new PermanentJobError((error as Error).message, { cause: error });
       throw error;
+    }
+    // The provider has it: from here a failure must not make the job send it again.
+    if (result === 'suppressed') {
+      await this.markDone(activity.id, 'suppressed', { attempts: job.attempt }, log);
+      log.info('reply not sent: the recipient opted out');
+    } else {
+      await this.markDone(
+        activity.id,
+        'sent',
+        { attempts: job.attempt, providerMessageId: result.providerMessageId },
+        log,
+      );
+    }
+  }
+
+  /**
+   * Records a finished send, retrying while the database is unreachable (a restart takes seconds): a job
+   * that failed here would run again and send the reply twice, as a PostgreSQL restart under load showed
+   * (bench/faults.ts `pg`).
+   */
+  private async markDone(
+    activityId: string,
+    status: 'sent' | 'suppressed',
+    details: { attempts: number; providerMessageId?: string },
+    log: Logger,
+  ): Promise<void> {
+    const deadline = Date.now() + MARK_SENT_RETRY_MS;
+    for (let pause = 250; ; pause = Math.min(pause * 2, 2_000)) {
+      try {
+        await this.options.store.markDelivery(activityId, status, details);
+        return;
+      } catch (error) {
+        if (Date.now() + pause > deadline) throw error;
+        log.warn({ err: error }, 'could not record the send; retrying');
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
     }
   }
 

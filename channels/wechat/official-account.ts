@@ -254,6 +254,9 @@ export const wechatRoutes: FastifyPluginAsync<WechatRoutesOptions> = async (app,
   }
 
   app.post('/wechat', { schema: { hide: true }, bodyLimit: WECHAT_BODY_LIMIT }, async (request, reply) => {
+    // WeChat stops waiting 5 s after it sent the request: the passive window counts from its arrival, not
+    // from when the message was stored (a burst can take a second or more), and nothing is claimed past it.
+    const respondBy = Date.now() - reply.elapsedTime + settings.passiveReplyMs;
     const { message, wrap } = open(request);
     const openId = message.FromUserName;
     const account = message.ToUserName ?? '';
@@ -299,8 +302,13 @@ export const wechatRoutes: FastifyPluginAsync<WechatRoutesOptions> = async (app,
     // this request either (the bot is silent while an agent has the conversation).
     if (awaitsTranscript(stored)) return nothing();
     if ((await broker.getConversation(conversationId))?.mode === 'agent') return nothing();
-    const replies = await awaitReplies(broker, conversationId, stored, settings.passiveReplyMs);
-    const claimed = new Set(await delivery.claim(replies.map((r) => r.id)));
+    const replies = await awaitReplies(broker, conversationId, stored, Math.max(0, respondBy - Date.now()));
+    const claimed = new Set(
+      await delivery.claim(
+        replies.map((r) => r.id),
+        respondBy,
+      ),
+    );
     const text = replies
       .filter((r) => claimed.has(r.id))
       .map((r) => r.text ?? '')
