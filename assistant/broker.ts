@@ -26,6 +26,9 @@ import {
 
 export const TURN_QUEUE = 'assistant-turn';
 
+/** How long an API instance waits for the queue to take a stored message's turn before acknowledging anyway. */
+const QUEUE_ACK_WAIT_MS = 2000;
+
 export interface TurnJobData {
   conversationId: string;
   /** The message that prompted the job (its dedupe key); absent when a run hands its backlog on. */
@@ -191,7 +194,21 @@ export class ConversationBroker {
     if (!this.options.inlineTurns) {
       // Queued even for a retry: if the first attempt stored the message but failed before queueing,
       // this is what gets it answered. The dedupe key makes a second job for the same activity a no-op.
-      await queue.send<TurnJobData>(TURN_QUEUE, job, { dedupeKey: job.activityId });
+      // The message is stored, so a queue that fails or stalls (Redis restarting) delays its answer, not
+      // its acknowledgement: the workers' recovery sweep queues every stored message left unanswered.
+      const queued = queue.send<TurnJobData>(TURN_QUEUE, job, { dedupeKey: job.activityId });
+      let timer: NodeJS.Timeout | undefined;
+      const stalled = new Promise<'stalled'>((resolve) => {
+        timer = setTimeout(() => resolve('stalled'), QUEUE_ACK_WAIT_MS);
+      });
+      const outcome = await Promise.race([queued, stalled]).catch((error: unknown) => {
+        log.warn({ err: error }, 'could not queue the turn; the recovery sweep will');
+      });
+      clearTimeout(timer);
+      if (outcome === 'stalled') {
+        log.warn('the queue is slow to take the turn; acknowledged, and the recovery sweep will queue it');
+        queued.catch(() => undefined);
+      }
     } else {
       setImmediate(() => {
         this.processConversation(conversationId).catch(async (error: unknown) => {
