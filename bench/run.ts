@@ -38,7 +38,7 @@ import { measureSearchScale, type ScaleResult } from './search-scale.js';
 import { table } from './stats.js';
 import { measureTurns, type TurnLevelResult } from './webchat-turn.js';
 import { measureAssistantTurns, type AssistantTurnLevel } from './assistant-turn.js';
-import { CHANNEL_BENCH, FakeProvider, measureChannels, type ChannelLevelResult } from './channel-webhooks.js';
+import { channelGatewayEnv, FakeProvider, measureChannels, type ChannelLevelResult } from './channel-webhooks.js';
 import { Nlu } from '../assistant/nlu/nlu.js';
 import { runClassifierSuites } from '../evals/classifiers.js';
 import {
@@ -358,15 +358,7 @@ async function channelsSection() {
         {
           ...setup.env,
           LOG_LEVEL: 'error',
-          PUBLIC_URL: `http://127.0.0.1:${port}`,
-          TWILIO_ACCOUNT_SID: CHANNEL_BENCH.account,
-          TWILIO_AUTH_TOKEN: CHANNEL_BENCH.smsToken,
-          SMS_FROM: '+8610612345',
-          SMS_API_BASE_URL: provider.url,
-          WECHAT_TOKEN: CHANNEL_BENCH.wechatToken,
-          WECHAT_APP_ID: CHANNEL_BENCH.appId,
-          WECHAT_APP_SECRET: 'bench-secret',
-          WECHAT_API_BASE_URL: provider.url,
+          ...channelGatewayEnv(provider.url, `http://127.0.0.1:${port}`),
         },
         port,
       );

@@ -30,13 +30,15 @@ export const QUESTIONS = [
 
 // node:http with keep-alive: the load generator shares the machine's two cores with the gateway, and
 // costs far less CPU per request than fetch.
-const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+const keepAlive = new Agent({ keepAlive: true, maxSockets: 256 });
 
-function call(
+/** One HTTP request over a keep-alive agent; resolves with any status (the caller decides what failed). */
+export function call(
   url: string,
   method: 'GET' | 'POST',
   headers: Record<string, string> = {},
   body?: string,
+  agent: Agent = keepAlive,
 ): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
@@ -54,7 +56,7 @@ function call(
   });
 }
 
-interface Session {
+export interface Session {
   conversationId: string;
   token: string;
   socket: WebSocket;
@@ -64,8 +66,10 @@ interface Session {
   waiting: Map<string, (at: number) => void>;
 }
 
-async function openSession(baseUrl: string, secret: string): Promise<Session> {
+/** A new Direct Line conversation with its WebSocket stream open. */
+export async function openSession(baseUrl: string, secret: string): Promise<Session> {
   const res = await call(`${baseUrl}/v3/directline/conversations`, 'POST', { authorization: `Bearer ${secret}` });
+  if (res.status !== 201) throw new Error(`POST conversations answered ${res.status}: ${res.text}`);
   const { conversationId, token, streamUrl } = JSON.parse(res.text) as {
     conversationId: string;
     token: string;
@@ -97,14 +101,27 @@ async function openSession(baseUrl: string, secret: string): Promise<Session> {
   return session;
 }
 
+export interface TurnOptions {
+  /** When the turn counts from (an open-loop arrival's scheduled time); now by default. */
+  startedAt?: number;
+  timeoutMs?: number;
+  agent?: Agent;
+}
+
 /** One turn: POST, then the first reply to that activity on the stream. Resolves to milliseconds. */
-async function turn(baseUrl: string, session: Session, text: string): Promise<number> {
-  const started = performance.now();
+export async function turn(
+  baseUrl: string,
+  session: Session,
+  text: string,
+  { startedAt, timeoutMs = 30_000, agent }: TurnOptions = {},
+): Promise<number> {
+  const started = startedAt ?? performance.now();
   const res = await call(
     `${baseUrl}/v3/directline/conversations/${session.conversationId}/activities`,
     'POST',
     { authorization: `Bearer ${session.token}`, 'content-type': 'application/json' },
     JSON.stringify({ type: 'message', text }),
+    agent,
   );
   if (res.status !== 200) throw new Error(`POST activity answered ${res.status}: ${res.text}`);
   const { id } = JSON.parse(res.text) as { id: string };
@@ -115,7 +132,10 @@ async function turn(baseUrl: string, session: Session, text: string): Promise<nu
     return early - started;
   }
   const arrived = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no reply to ${id} within 30 s`)), 30_000);
+    const timer = setTimeout(() => {
+      session.waiting.delete(id);
+      reject(new Error(`no reply to ${id} within ${timeoutMs / 1000} s`));
+    }, timeoutMs);
     session.waiting.set(id, (at) => {
       clearTimeout(timer);
       resolve(at);
@@ -124,9 +144,11 @@ async function turn(baseUrl: string, session: Session, text: string): Promise<nu
   return arrived - started;
 }
 
-async function healthRoundTrip(baseUrl: string): Promise<number> {
-  const started = performance.now();
-  await call(`${baseUrl}/healthz`, 'GET');
+/** GET /healthz: the cheapest round trip the gateway answers, the baseline. Resolves to milliseconds. */
+export async function healthRoundTrip(baseUrl: string, startedAt?: number, agent?: Agent): Promise<number> {
+  const started = startedAt ?? performance.now();
+  const res = await call(`${baseUrl}/healthz`, 'GET', {}, undefined, agent);
+  if (res.status !== 200) throw new Error(`GET /healthz answered ${res.status}`);
   return performance.now() - started;
 }
 
