@@ -9,7 +9,7 @@
 import { randomBytes, randomUUID, createHash } from 'node:crypto';
 import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gatewaySignature } from '../channels/sms/json-gateway.js';
+import { gatewayHeaders } from '../channels/sms/json-gateway.js';
 import { FakeTranscriber } from '../channels/voice/fake-transcriber.js';
 import { startTestGateway, TEST_DIRECTLINE_SECRET, type TestGateway } from './support/gateway.js';
 import nock, { onlyLocalNetwork } from './support/nock.js';
@@ -450,14 +450,9 @@ describe.skipIf(skip)('rate limits (SMS through the JSON gateway)', () => {
 
   const post = (phone: string, text: string, from: string, path = '/sms/gateway'): Request => {
     const raw = JSON.stringify({ from: phone, to: '106912345', text, messageId: randomUUID() });
-    const timestamp = String(Math.floor(Date.now() / 1000));
     return {
       url: path,
-      headers: {
-        'content-type': 'application/json',
-        'x-sms-timestamp': timestamp,
-        'x-sms-signature': gatewaySignature(GATEWAY_SECRET, timestamp, raw),
-      },
+      headers: gatewayHeaders(GATEWAY_SECRET, raw),
       payload: raw,
       from,
     };

@@ -18,7 +18,7 @@ import fc from 'fast-check';
 import { parse as parseForm } from 'fast-querystring';
 import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gatewaySignature } from '../channels/sms/json-gateway.js';
+import { gatewayHeaders, gatewaySignature } from '../channels/sms/json-gateway.js';
 import { FakeTranscriber } from '../channels/voice/fake-transcriber.js';
 import { startTestGateway, TEST_DIRECTLINE_SECRET, type TestGateway } from './support/gateway.js';
 import nock, { onlyLocalNetwork } from './support/nock.js';
@@ -1017,15 +1017,10 @@ describe.skipIf(skip)(`webhook fuzz: SMS through the JSON gateway (seed ${SEED})
   });
 
   const signed = (raw: string | Buffer, path = '/sms/gateway', secret = GATEWAY_SECRET): Request => {
-    const timestamp = String(Math.floor(Date.now() / 1000));
     return {
       url: path,
-      headers: {
-        'content-type': 'application/json',
-        'x-sms-timestamp': timestamp,
-        // The gateway signs the text it sends; the gateway under test reads the bytes as UTF-8.
-        'x-sms-signature': gatewaySignature(secret, timestamp, Buffer.from(raw).toString()),
-      },
+      // The gateway signs the text it sends; the gateway under test reads the bytes as UTF-8.
+      headers: gatewayHeaders(secret, Buffer.from(raw).toString()),
       payload: raw,
     };
   };

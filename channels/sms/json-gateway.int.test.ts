@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestGateway, type TestGateway } from '../../test/support/gateway.js';
 import nock, { onlyLocalNetwork } from '../../test/support/nock.js';
-import { gatewaySignature } from './json-gateway.js';
+import { gatewayHeaders } from './json-gateway.js';
 
 /** SMS through the generic JSON gateway: signed webhooks in, bearer-authenticated sends out (faked by nock). */
 const SECRET = 'json-gateway-secret-0123456789';
@@ -49,14 +49,9 @@ describe('SMS (JSON gateway)', () => {
     options: { secret?: string; timestamp?: number; raw?: string } = {},
   ) {
     const raw = options.raw ?? JSON.stringify(body);
-    const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
     return fetch(`${gw.url}${path}`, {
       method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-sms-timestamp': timestamp,
-        'x-sms-signature': gatewaySignature(options.secret ?? SECRET, timestamp, raw),
-      },
+      headers: gatewayHeaders(options.secret ?? SECRET, raw, options.timestamp),
       body: raw,
     });
   }

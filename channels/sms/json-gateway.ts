@@ -32,6 +32,15 @@ export function gatewaySignature(secret: string, timestamp: string, body: string
   return createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
 }
 
+/** The headers a gateway sends its JSON webhook with, signing `body` now (or at `timestamp`, in seconds). */
+export function gatewayHeaders(secret: string, body: string, timestamp = Math.floor(Date.now() / 1000)) {
+  return {
+    'content-type': 'application/json',
+    'x-sms-timestamp': String(timestamp),
+    'x-sms-signature': gatewaySignature(secret, String(timestamp), body),
+  };
+}
+
 export class JsonGatewaySmsSender implements ChannelSender {
   readonly channelId = SMS_CHANNEL;
 

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { getSignature } from '@wecom/crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../core/db/schema.js';
-import { gatewaySignature } from '../../channels/sms/json-gateway.js';
+import { gatewayHeaders } from '../../channels/sms/json-gateway.js';
 import type { LocalSmsGateway } from './providers.js';
 
 export const CHANNELS = ['webchat', 'sms', 'wechat'] as const;
@@ -221,15 +221,10 @@ export class SmsCitizen extends PushCitizen {
     const { gatewayUrl, sms } = this.context;
     const messageId = `demo-in-${this.phone}-${Date.now()}-${++this.sequence}`;
     const raw = JSON.stringify({ from: this.phone, to: sms.from, text, messageId });
-    const timestamp = String(Math.floor(Date.now() / 1000));
     await expectOk(
       await fetch(`${gatewayUrl}/sms/gateway`, {
         method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'x-sms-timestamp': timestamp,
-          'x-sms-signature': gatewaySignature(sms.secret, timestamp, raw),
-        },
+        headers: gatewayHeaders(sms.secret, raw),
         body: raw,
       }),
       'the SMS webhook',

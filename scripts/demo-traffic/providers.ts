@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { gatewaySignature } from '../../channels/sms/json-gateway.js';
+import { gatewayHeaders } from '../../channels/sms/json-gateway.js';
 
 export interface ReceivedMessage {
   to: string;
@@ -119,14 +119,9 @@ export class LocalSmsGateway extends LocalProvider {
   private async report(messageId: string): Promise<void> {
     if (!this.gatewayUrl) return;
     const raw = JSON.stringify({ messageId, status: 'delivered' });
-    const timestamp = String(Math.floor(Date.now() / 1000));
     const response = await fetch(`${this.gatewayUrl}/sms/gateway/status`, {
       method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-sms-timestamp': timestamp,
-        'x-sms-signature': gatewaySignature(this.secret, timestamp, raw),
-      },
+      headers: gatewayHeaders(this.secret, raw),
       body: raw,
     }).catch((error: unknown) => ({ status: 0, error }));
     if (response.status !== 204) this.refused.push(`delivery report answered ${response.status}`);
