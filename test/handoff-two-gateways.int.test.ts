@@ -7,10 +7,6 @@ import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StaffAccounts } from '../core/accounts.js';
-import { SYSTEM_ACTOR } from '../core/audit.js';
-import { openDatabase } from '../core/db/database.js';
-import { createLogger } from '../core/logger.js';
 import { relayAcrossInstances } from './support/desk-client.js';
 import { TEST_DIRECTLINE_SECRET } from './support/gateway.js';
 import { freePort, spawnGateway, stopGracefully, type GatewayProcess } from './support/process.js';
@@ -22,7 +18,7 @@ import {
   redisUnavailable,
   type TestDatabase,
 } from './support/services.js';
-import { STAFF_PASSWORD } from './support/staff.js';
+import { createStaffIn } from './support/staff.js';
 
 const skip = (await postgresUnavailable()) ?? (await redisUnavailable());
 
@@ -45,18 +41,7 @@ describe.skipIf(skip)('handoff across two gateway instances (PostgreSQL + Redis)
     // One after the other: the first applies the migrations.
     a = await spawnGateway(env, await freePort());
     b = await spawnGateway(env, await freePort());
-    const handle = await openDatabase({
-      databaseUrl: database.url,
-      dataDir: '',
-      logger: createLogger({ level: 'silent' }),
-    });
-    await new StaffAccounts(handle.db).create(SYSTEM_ACTOR, {
-      username: 'wang',
-      displayName: '王坐席',
-      password: STAFF_PASSWORD,
-      roles: ['agent'],
-    });
-    await handle.close();
+    await createStaffIn(database.url, { username: 'wang', displayName: '王坐席', roles: ['agent'] });
   }, 120_000);
 
   afterAll(async () => {

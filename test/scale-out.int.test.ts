@@ -11,11 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StaffAccounts } from '../core/accounts.js';
 import { seqOfActivityId } from '../core/activity.js';
-import { SYSTEM_ACTOR } from '../core/audit.js';
-import { openDatabase } from '../core/db/database.js';
-import { createLogger } from '../core/logger.js';
 import { Citizen, relayAcrossInstances, type SeenActivity } from './support/desk-client.js';
 import { eventually, TEST_DIRECTLINE_SECRET } from './support/gateway.js';
 import { freePort, killHard, spawnGateway, stopGracefully, type GatewayProcess } from './support/process.js';
@@ -27,7 +23,7 @@ import {
   redisUnavailable,
   type TestDatabase,
 } from './support/services.js';
-import { STAFF_PASSWORD } from './support/staff.js';
+import { createStaffIn } from './support/staff.js';
 
 const skip = (await postgresUnavailable()) ?? (await redisUnavailable());
 
@@ -73,18 +69,7 @@ describe.skipIf(skip)('two API instances and two workers on one PostgreSQL and R
     ]);
     apiB = b!;
     workers = w;
-    const handle = await openDatabase({
-      databaseUrl: database.url,
-      dataDir: '',
-      logger: createLogger({ level: 'silent' }),
-    });
-    await new StaffAccounts(handle.db).create(SYSTEM_ACTOR, {
-      username: 'li',
-      displayName: '李坐席',
-      password: STAFF_PASSWORD,
-      roles: ['agent'],
-    });
-    await handle.close();
+    await createStaffIn(database.url, { username: 'li', displayName: '李坐席', roles: ['agent'] });
   }, 60_000);
 
   /** Stored questions no turn has answered yet, across all conversations. */

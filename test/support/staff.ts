@@ -1,6 +1,8 @@
 import { expect } from 'vitest';
 import { SYSTEM_ACTOR } from '../../core/audit.js';
-import type { StaffRole } from '../../core/accounts.js';
+import { StaffAccounts, type StaffRole } from '../../core/accounts.js';
+import { openDatabase } from '../../core/db/database.js';
+import { createLogger } from '../../core/logger.js';
 import type { TestGateway } from './gateway.js';
 
 export const STAFF_PASSWORD = 'correct-horse-battery';
@@ -11,6 +13,19 @@ export type StaffClient = (
   body?: unknown,
   headers?: Record<string, string>,
 ) => Promise<{ status: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Creates a staff account (password STAFF_PASSWORD) in the PostgreSQL database gateway processes share. */
+export async function createStaffIn(
+  databaseUrl: string,
+  account: { username: string; displayName: string; roles: StaffRole[] },
+): Promise<void> {
+  const handle = await openDatabase({ databaseUrl, dataDir: '', logger: createLogger({ level: 'silent' }) });
+  try {
+    await new StaffAccounts(handle.db).create(SYSTEM_ACTOR, { ...account, password: STAFF_PASSWORD });
+  } finally {
+    await handle.close();
+  }
+}
 
 /** Creates a staff account with these roles (password STAFF_PASSWORD). */
 export async function createStaff(gw: TestGateway, username: string, roles: StaffRole[]): Promise<void> {
