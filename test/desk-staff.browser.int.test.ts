@@ -119,7 +119,7 @@ describe.skipIf(chromiumMissing)('staff settings on the agent desk in Chromium',
     await admin.getByRole('button', { name: '账号管理', exact: true }).click();
     await xiaoliRow.getByText(/^已锁定至/).waitFor();
     await xiaoliRow.getByRole('button', { name: '解锁', exact: true }).click();
-    expect(await toastText(admin)).toBe('已解锁小李');
+    await expect.poll(() => toastText(admin)).toBe('已解锁小李');
     await xiaoliRow.getByRole('button', { name: '解锁', exact: true }).waitFor({ state: 'detached' });
     expect(await xiaoliRow.getByText(/^已锁定至/).count()).toBe(0);
 
