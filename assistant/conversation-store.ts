@@ -406,29 +406,17 @@ export class ConversationStore {
 
   /**
    * Takes pending replies for a reply in the channel's response (WeChat's passive reply): returns the ids
-   * it marked sent, so a delivery job that runs later finds them sent and sends nothing. With
-   * `inboundStoredAfter`, only replies to a message stored after that moment are taken: past it, the
-   * channel has stopped waiting for the response, and a claimed reply would never reach the citizen.
+   * it marked sent, so a delivery job that runs later finds them sent and sends nothing.
    */
-  async claimDeliveries(activityIds: string[], inboundStoredAfter?: Date): Promise<string[]> {
+  async claimDeliveries(activityIds: string[]): Promise<string[]> {
     if (activityIds.length === 0) return [];
-    let query = this.db
+    const rows = await this.db
       .updateTable('activities')
       .set({ delivery_status: 'sent', delivery_attempts: 1, delivery_updated_at: sql`now()` })
       .where('id', 'in', activityIds)
-      .where('delivery_status', '=', 'pending');
-    if (inboundStoredAfter) {
-      query = query.where((eb) =>
-        eb.exists(
-          eb
-            .selectFrom('activities as inbound')
-            .select('inbound.id')
-            .whereRef('inbound.id', '=', 'activities.reply_to_id')
-            .where('inbound.created_at', '>', inboundStoredAfter),
-        ),
-      );
-    }
-    const rows = await query.returning('id').execute();
+      .where('delivery_status', '=', 'pending')
+      .returning('id')
+      .execute();
     return rows.map((r) => r.id);
   }
 

@@ -14,7 +14,6 @@ import { DELIVERY_QUEUE, OutboundDelivery, type ChannelSender } from './delivery
 const engines = await testEngines();
 const logger = createLogger({ level: 'silent' });
 const bot = { id: 'minsheng-bot', name: '12345', role: 'bot' as const };
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 for (const { kind, skip } of engines) {
   describe.skipIf(skip)(`reply delivery on ${kind}`, () => {
@@ -73,22 +72,8 @@ for (const { kind, skip } of engines) {
     }
 
     it('does not claim a reply for a response the channel no longer waits for', async () => {
-      const delivery = new OutboundDelivery({
-        store,
-        queue,
-        senders: [],
-        logger,
-        attempts: 3,
-        backoffMs: 0,
-        claimWindowMs: 300,
-      });
-      const late = await pendingReply();
-      await sleep(400);
+      const delivery = new OutboundDelivery({ store, queue, senders: [], logger, attempts: 3, backoffMs: 0 });
       // WeChat has given up on this request: claiming would mark the reply sent and it would never arrive.
-      expect(await delivery.claim([late.id])).toEqual([]);
-      expect((await store.deliveryOf(late.id))?.status).toBe('pending');
-
-      // The request waited before the message was stored: its own deadline counts too.
       const waited = await pendingReply();
       expect(await delivery.claim([waited.id], Date.now() - 1)).toEqual([]);
       expect((await store.deliveryOf(waited.id))?.status).toBe('pending');

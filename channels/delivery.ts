@@ -17,15 +17,6 @@ export const DELIVERY_QUEUE = 'channel-delivery';
 export const DELIVERY_RECOVERY_AGE_MS = 30_000;
 
 /**
- * How long after a message was stored a reply to it may still be claimed for the channel's own response.
- * WeChat drops a response that comes more than 5 s after it sent the message (and its retry is only
- * acknowledged): a reply claimed later would be marked sent and never arrive. The margin covers the time
- * between WeChat's send and the message being stored (a second under a burst, bench/faults.ts) and the
- * response's way back. A later reply goes by the customer-service API instead.
- */
-export const RESPONSE_CLAIM_WINDOW_MS = 4_000;
-
-/**
  * How long the `sent` mark of a reply the provider accepted is retried (the database restarting): giving up
  * fails the job, and its retry sends the reply a second time.
  */
@@ -77,8 +68,6 @@ export class OutboundDelivery {
       /** Attempts per reply before it is dead. */
       attempts: number;
       backoffMs: number;
-      /** Replies may be claimed for a channel's response this long after the message was stored. */
-      claimWindowMs?: number;
     },
   ) {
     this.senders = new Map(options.senders.map((s) => [s.channelId, s]));
@@ -112,15 +101,14 @@ export class OutboundDelivery {
   }
 
   /**
-   * Marks pending replies as sent in the channel's own response; returns the ids it could claim. A reply to
-   * a message stored longer ago than the claim window is not claimed: the channel may no longer wait for
-   * the response, so the queued send delivers it. `respondBy` (epoch ms) is when the channel stops waiting,
-   * counted from the request's arrival; past it nothing is claimed.
+   * Marks pending replies as sent in the channel's own response; returns the ids it could claim. Past
+   * `respondBy` (epoch ms, counted from the request's arrival) the channel no longer waits for the response,
+   * so nothing is claimed and the queued sends deliver the replies: a reply claimed then would be marked
+   * sent and never arrive (WeChat gives up 5 s after it sent the message; bench/faults.ts lost replies so).
    */
-  async claim(activityIds: string[], respondBy?: number): Promise<string[]> {
-    if (respondBy !== undefined && Date.now() >= respondBy) return [];
-    const windowMs = this.options.claimWindowMs ?? RESPONSE_CLAIM_WINDOW_MS;
-    return this.options.store.claimDeliveries(activityIds, new Date(Date.now() - windowMs));
+  async claim(activityIds: string[], respondBy: number): Promise<string[]> {
+    if (Date.now() >= respondBy) return [];
+    return this.options.store.claimDeliveries(activityIds);
   }
 
   /** Gives claimed replies back to the queued sends. */
