@@ -192,6 +192,7 @@ export class RetentionJob {
         .forUpdate()
         .skipLocked()
         .execute();
+      if (tickets.length === 0) return 0;
       for (const t of tickets) {
         await trx
           .updateTable('tickets')
@@ -206,17 +207,22 @@ export class RetentionJob {
           })
           .where('id', '=', t.id)
           .execute();
-        const notes = await trx
-          .selectFrom('ticket_events')
-          .select(['id', 'note'])
-          .where('ticket_id', '=', t.id)
-          .where('note', 'is not', null)
-          .execute();
-        for (const e of notes) {
-          const masked = maskPii(e.note!);
-          if (masked !== e.note)
-            await trx.updateTable('ticket_events').set({ note: masked }).where('id', '=', e.id).execute();
-        }
+      }
+      // The notes of the whole batch in one read; only those the masking changes are written.
+      const notes = await trx
+        .selectFrom('ticket_events')
+        .select(['id', 'note'])
+        .where(
+          'ticket_id',
+          'in',
+          tickets.map((t) => t.id),
+        )
+        .where('note', 'is not', null)
+        .execute();
+      for (const e of notes) {
+        const masked = maskPii(e.note!);
+        if (masked !== e.note)
+          await trx.updateTable('ticket_events').set({ note: masked }).where('id', '=', e.id).execute();
       }
       return tickets.length;
     });

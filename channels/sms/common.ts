@@ -56,6 +56,7 @@ export async function receiveSms(
     throw new AppError('E_VALIDATION', 'A sender phone number and a message id are required');
   }
   const text = storableText(sms.text.trim());
+  const messageId = storableText(sms.messageId);
   if (OPT_OUT.test(text)) {
     await optOuts.optOut(SMS_CHANNEL, from);
     return { kind: 'opted-out', confirmation: OPT_OUT_CONFIRMATION };
@@ -73,9 +74,9 @@ export async function receiveSms(
       recipient: { id: storableText(sms.to), name: '', role: 'bot' },
       text,
       locale: 'zh-CN',
-      channelData: { sms: { messageId: storableText(sms.messageId) } },
+      channelData: { sms: { messageId } },
     },
-    channelMessageId: storableText(sms.messageId),
+    channelMessageId: messageId,
   });
   return { kind: 'stored' };
 }

@@ -166,13 +166,10 @@ export const smsRoutes: FastifyPluginAsync<SmsRoutesOptions> = async (app, optio
       // A repeated parameter arrives as a list: no status to record.
       const sid = one(form.MessageSid) ?? one(form.SmsSid);
       const status = one(form.MessageStatus);
+      const code = one(form.ErrorCode);
       if (sid && status === 'delivered') await options.delivery.recordStatus(sid, 'delivered');
       if (sid && (status === 'failed' || status === 'undelivered')) {
-        await options.delivery.recordStatus(
-          sid,
-          'failed',
-          `provider status ${status}${one(form.ErrorCode) ? ` (${one(form.ErrorCode)})` : ''}`,
-        );
+        await options.delivery.recordStatus(sid, 'failed', `provider status ${status}${code ? ` (${code})` : ''}`);
       }
       return reply.code(204).send();
     },
