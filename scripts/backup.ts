@@ -16,6 +16,7 @@ import { ConfigError, loadConfig } from '../core/config.js';
 import { backupEmbedded, restoreEmbedded } from './backup/embedded.js';
 import { backupPostgres, restorePostgres } from './backup/postgres.js';
 import { BackupError, summary, type BackupErrorCode, type Io } from './backup/report.js';
+import { readOptions } from './cli-options.js';
 
 const HELP = `Usage:
   npm run backup -- --out FILE [--data-dir DIR] [--force]
@@ -86,17 +87,8 @@ export function parseOptions(argv: string[]): Options | 'help' {
 }
 
 export async function main(argv: string[], env: Record<string, string | undefined>, io: Io): Promise<number> {
-  let options: Options | 'help';
-  try {
-    options = parseOptions(argv);
-  } catch (error) {
-    io.stderr.write(`${(error as Error).message}\n\n${HELP}\n`);
-    return 2;
-  }
-  if (options === 'help') {
-    io.stdout.write(`${HELP}\n`);
-    return 0;
-  }
+  const options = readOptions(parseOptions, argv, HELP, io);
+  if (typeof options === 'number') return options;
   let config;
   try {
     config = loadConfig(env);

@@ -22,6 +22,7 @@ import { pathToFileURL } from 'node:url';
 import cliProgress from 'cli-progress';
 import { formatSummary } from './demo-traffic/report.js';
 import { DemoTrafficError, runDemoTraffic, type DemoTrafficOptions } from './demo-traffic/run.js';
+import { readOptions, type Io } from './cli-options.js';
 
 export { runDemoTraffic, type DemoTrafficOptions, type DemoTrafficResult } from './demo-traffic/run.js';
 
@@ -40,11 +41,6 @@ Options:
 
 Exit codes: 0 done; 1 failed (e.g. the database is in use); 2 bad options; 3 done, but some conversations
 had problems (listed in the summary); 78 invalid configuration.`;
-
-interface Io {
-  stdout: NodeJS.WriteStream;
-  stderr: NodeJS.WriteStream;
-}
 
 function positive(name: string, value: string | undefined, fallback: number, max: number): number {
   if (value === undefined) return fallback;
@@ -113,17 +109,8 @@ function progress(io: Io): { update(done: number, total: number): void; stop(): 
 }
 
 export async function main(argv: string[], env: Record<string, string | undefined>, io: Io): Promise<number> {
-  let parsed: ReturnType<typeof parseOptions>;
-  try {
-    parsed = parseOptions(argv);
-  } catch (error) {
-    io.stderr.write(`${(error as Error).message}\n\n${HELP}\n`);
-    return 2;
-  }
-  if (parsed === 'help') {
-    io.stdout.write(`${HELP}\n`);
-    return 0;
-  }
+  const parsed = readOptions(parseOptions, argv, HELP, io);
+  if (typeof parsed === 'number') return parsed;
   const options: DemoTrafficOptions = { ...parsed, env, log: io.stderr };
   io.stderr.write(
     `Starting the gateway and playing ${options.conversations} conversations (seed ${options.seed}); ` +

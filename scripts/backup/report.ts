@@ -14,10 +14,9 @@ export class BackupError extends Error {
   }
 }
 
-export interface Io {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream & { isTTY?: boolean };
-}
+import type { Io } from '../cli-options.js';
+
+export type { Io };
 
 /** What a backup or restore reports: where, how big, how long, and what the database holds. */
 export interface Outcome {
