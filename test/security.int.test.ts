@@ -6,7 +6,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkPasswordPolicy } from '../core/accounts.js';
-import { eventually, startTestGateway, type TestGateway } from './support/gateway.js';
+import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { createStaff, signIn, STAFF_PASSWORD, type StaffClient } from './support/staff.js';
 
 let gw: TestGateway;
@@ -165,14 +165,12 @@ describe('sign-in lockout', () => {
     await gw.accounts.login('xiaowang', STAFF_PASSWORD);
     await expect(gw.accounts.login('xiaowang', 'wrong-password-3')).rejects.toThrow('Wrong username');
     await expect(gw.accounts.login('xiaowang', 'wrong-password-4')).rejects.toThrow('Wrong username');
-    await eventually(async () => {
-      const row = await gw.database.db
-        .selectFrom('staff_accounts')
-        .select(['failed_logins', 'locked_until'])
-        .where('username', '=', 'xiaowang')
-        .executeTakeFirstOrThrow();
-      return row.failed_logins === 2 && row.locked_until === null ? true : undefined;
-    });
+    const row = await gw.database.db
+      .selectFrom('staff_accounts')
+      .select(['failed_logins', 'locked_until'])
+      .where('username', '=', 'xiaowang')
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({ failed_logins: 2, locked_until: null });
   });
 });
 
