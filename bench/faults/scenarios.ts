@@ -101,30 +101,22 @@ export async function ensurePostgres(): Promise<void> {
   await until(postgresAnswers, 60_000, 'PostgreSQL did not answer');
 }
 
+/** kill -9 of one process of the cluster, started again after DOWN_MS. */
+async function killAndRestart(
+  { cluster, log }: Parameters<Scenario['inject']>[0],
+  victim: (typeof cluster.apis)[number],
+): Promise<void> {
+  await cluster.kill(victim);
+  log(`kill -9 ${victim.name}`);
+  await sleep(DOWN_MS);
+  await cluster.launch(victim);
+  log(`${victim.name} restarted`);
+}
+
 export const SCENARIOS: Scenario[] = [
   { name: 'baseline', inject: async () => undefined },
-  {
-    name: 'api-kill',
-    async inject({ cluster, log }) {
-      const victim = cluster.apis[0]!;
-      await cluster.kill(victim);
-      log(`kill -9 ${victim.name}`);
-      await sleep(DOWN_MS);
-      await cluster.launch(victim);
-      log(`${victim.name} restarted`);
-    },
-  },
-  {
-    name: 'worker-kill',
-    async inject({ cluster, log }) {
-      const victim = cluster.workers[0]!;
-      await cluster.kill(victim);
-      log(`kill -9 ${victim.name}`);
-      await sleep(DOWN_MS);
-      await cluster.launch(victim);
-      log(`${victim.name} restarted`);
-    },
-  },
+  { name: 'api-kill', inject: (context) => killAndRestart(context, context.cluster.apis[0]!) },
+  { name: 'worker-kill', inject: (context) => killAndRestart(context, context.cluster.workers[0]!) },
   {
     name: 'redis',
     async inject({ log }) {
